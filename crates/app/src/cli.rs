@@ -1,0 +1,463 @@
+//! The command line (コマンド): what the bureau's IT staff and scripts run. Every
+//! command reads its inputs through the same domain parsers as the web forms, so a
+//! wrong date or code reads the same everywhere. Machine-readable output is JSON on
+//! stdout; messages for people go to stderr.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use uketsuke_domain::{FeeSchedule, InstitutionCode, Prefecture, RequestKind};
+use uketsuke_rules::eligibility::{self, RequestFacts};
+use uketsuke_store::audit::Actor;
+use uketsuke_store::issuance::{self, District, IssueOptions};
+
+use crate::settings::Settings;
+use crate::startup;
+
+/// uketsuke — 受付番号の交付事務を支援するシステム (issues 受付番号 to facilities
+/// about to be designated as 保険医療機関・保険薬局).
+#[derive(Debug, Parser)]
+#[command(name = "uketsuke", version, about, long_about = None)]
+pub struct Cli {
+    /// The configuration folder (default: ./config, or UKETSUKE_CONFIG_DIR).
+    #[arg(
+        long,
+        global = true,
+        env = "UKETSUKE_CONFIG_DIR",
+        default_value = "config"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web server (creates and migrates the database if needed).
+    Serve(ServeArgs),
+    /// Apply, revert or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Check a 医療機関等コード / 受付番号, or find the next free one.
+    Code {
+        #[command(subcommand)]
+        action: CodeAction,
+    },
+    /// The bureau's calendar of open and closed days.
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarAction,
+    },
+    /// Deadlines for a designation date: 提出期限, 回答期限, 実施機関への提出期限.
+    Due(DueArgs),
+    /// Check the configuration and print what is in effect (secrets hidden).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Eligibility rules.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Load demo data (one bureau, requests in every state) if the database has none.
+    #[arg(long)]
+    pub demo: bool,
+    /// Address to listen on (overrides server.bind), e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert migrations (the last one by default).
+    Down {
+        /// How many to revert; 0 reverts all.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Load every configuration file and print the settings in effect as JSON.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CodeAction {
+    /// Check a 10-digit code; prints JSON. Exit 0 valid, 1 wrong check digit, 2 not a code.
+    Check {
+        /// The code, e.g. 1310110049 (全角 digits and separators are accepted).
+        code: String,
+    },
+    /// Print (or issue) the next free number in a district.
+    Next {
+        /// 都道府県コード, e.g. 13.
+        #[arg(long)]
+        prefecture: String,
+        /// 点数表: 1 医科, 3 歯科, 4 調剤, 6 訪問看護.
+        #[arg(long)]
+        fee_schedule: String,
+        /// 郡市区番号, 0–99.
+        #[arg(long)]
+        district: u8,
+        /// Only show the number; issue nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarAction {
+    /// Print each closed day in a period: YYYY-MM-DD<TAB>reason.
+    Closed {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Bureau id (default: app.default_bureau).
+        #[arg(long)]
+        bureau: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DueArgs {
+    /// 指定日 (designation date), e.g. 2024-04-01 or 令和6年4月1日.
+    #[arg(long)]
+    pub designation: String,
+    /// Bureau id (default: app.default_bureau).
+    #[arg(long)]
+    pub bureau: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Assess a request; prints JSON {eligible, decision, reasons, warnings}.
+    Check {
+        /// medical (医科), dental (歯科) or pharmacy (薬局).
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// 指定希望日.
+        #[arg(long)]
+        designation: String,
+        /// 受付日 (the day the request arrived).
+        #[arg(long)]
+        received: String,
+        /// The designation is backdated (遡及指定).
+        #[arg(long)]
+        retroactive: bool,
+        /// Bureau id (default: app.default_bureau).
+        #[arg(long)]
+        bureau: Option<String>,
+    },
+}
+
+/// The kind of a request, as the command line names it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Medical,
+    Dental,
+    Pharmacy,
+}
+
+impl From<KindArg> for RequestKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Medical => RequestKind::Medical,
+            KindArg::Dental => RequestKind::Dental,
+            KindArg::Pharmacy => RequestKind::Pharmacy,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Code {
+            action: CodeAction::Check { code },
+        } => Ok(code_check(&code)),
+        command => {
+            let settings = Settings::load(&cli.config)?;
+            run_with_settings(command, settings).await
+        }
+    }
+}
+
+async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => serve(settings, args).await?,
+        Command::Migrate { action } => migrate(&settings, action).await?,
+        Command::Code {
+            action: CodeAction::Check { code },
+        } => return Ok(code_check(&code)),
+        Command::Code {
+            action:
+                CodeAction::Next {
+                    prefecture,
+                    fee_schedule,
+                    district,
+                    dry_run,
+                },
+        } => code_next(&settings, &prefecture, &fee_schedule, district, dry_run).await?,
+        Command::Calendar {
+            action: CalendarAction::Closed { from, to, bureau },
+        } => {
+            calendar_closed(&settings, &from, &to, bureau.as_deref())?;
+        }
+        Command::Due(args) => due(&settings, &args)?,
+        Command::Config {
+            action: ConfigAction::Check,
+        } => config_check(&settings),
+        Command::Rules {
+            action:
+                RulesAction::Check {
+                    kind,
+                    designation,
+                    received,
+                    retroactive,
+                    bureau,
+                },
+        } => rules_check(
+            &settings,
+            kind.into(),
+            &designation,
+            &received,
+            retroactive,
+            bureau.as_deref(),
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    let db = startup::prepare_database(&settings).await?;
+    if args.demo {
+        crate::demo::load(&db, &settings)
+            .await
+            .context("デモデータを読み込めません")?;
+    }
+    let bind = args.bind.unwrap_or_else(|| settings.server.bind.clone());
+    let app = startup::Application::build(&settings, db, &bind, args.demo).await?;
+    let addr = app.local_addr()?;
+    tracing::info!(%addr, database = %startup::redact(&settings.database.url), "listening");
+    eprintln!("uketsuke: http://{addr}/ で待ち受けています（終了は Ctrl-C）");
+    app.run_until_stopped().await
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = uketsuke_store::db::connect(&settings.database.url, 1)
+        .await
+        .with_context(|| {
+            format!(
+                "データベースに接続できません（{}）",
+                startup::redact(&settings.database.url)
+            )
+        })?;
+    match action {
+        MigrateAction::Up => {
+            uketsuke_store::db::migrate_up(&db).await?;
+            eprintln!("移行を適用しました");
+        }
+        MigrateAction::Down { steps } => {
+            uketsuke_store::db::migrate_down(&db, (steps > 0).then_some(steps)).await?;
+            eprintln!("移行を戻しました");
+        }
+        MigrateAction::Status => {
+            for m in uketsuke_store::db::migration_status(&db).await? {
+                println!(
+                    "{}\t{}",
+                    if m.applied { "applied" } else { "pending" },
+                    m.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `code check`: JSON on stdout; exit 0 valid, 1 wrong check digit, 2 not a code.
+fn code_check(input: &str) -> ExitCode {
+    match InstitutionCode::inspect(input) {
+        Ok(inspection) => {
+            match serde_json::to_string(&inspection) {
+                Ok(text) => println!("{text}"),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            }
+            if inspection.valid {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "検証番号が一致しません（正しい検証番号は {}）",
+                    inspection.expected_check_digit
+                );
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn code_next(
+    settings: &Settings,
+    prefecture: &str,
+    fee_schedule: &str,
+    district: u8,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let prefecture = Prefecture::parse(prefecture)?;
+    let fee_schedule = FeeSchedule::parse(fee_schedule)?;
+    if district > 99 {
+        bail!("郡市区番号は 00〜99 で指定してください（{district}）");
+    }
+    let district = District {
+        prefecture,
+        fee_schedule,
+        number: district,
+    };
+    let db = startup::prepare_database(settings).await?;
+    let code = if dry_run {
+        issuance::peek_next(&db, district, &settings.numbering).await?
+    } else {
+        let options = IssueOptions {
+            request_id: None,
+            status: issuance::status::APPROVED,
+        };
+        let row =
+            issuance::issue(&db, district, &settings.numbering, &options, &cli_actor()).await?;
+        InstitutionCode::parse(&row.code)?
+    };
+    println!(
+        "{}",
+        json!({
+            "code": code.to_string(),
+            "prefecture": prefecture.code_str(),
+            "fee_schedule": fee_schedule.digit().to_string(),
+            "district": format!("{:02}", code.district()),
+            "serial": format!("{:04}", code.serial()),
+            "check_digit": code.check_digit(),
+            "issued": !dry_run,
+        })
+    );
+    Ok(())
+}
+
+fn calendar_closed(
+    settings: &Settings,
+    from: &str,
+    to: &str,
+    bureau: Option<&str>,
+) -> anyhow::Result<()> {
+    let (from, to) = (date_arg("--from", from)?, date_arg("--to", to)?);
+    if to < from {
+        bail!("--to（{to}）が --from（{from}）より前です");
+    }
+    let bureau = settings.bureau(bureau.unwrap_or(&settings.app.default_bureau))?;
+    let calendar = bureau.calendar()?;
+    let mut out = String::new();
+    for (day, reason) in calendar.closed_days(from, to) {
+        out.push_str(&format!("{}\t{reason}\n", day.format("%Y-%m-%d")));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn config_check(settings: &Settings) {
+    println!(
+        "{}",
+        json!({
+            "server": { "bind": settings.server.bind, "secure_cookies": settings.server.secure_cookies },
+            "database": { "url": startup::redact(&settings.database.url), "max_connections": settings.database.max_connections },
+            "default_bureau": settings.app.default_bureau,
+            "bureaus": settings.bureaus.iter().map(|b| json!({
+                "id": b.id,
+                "name": b.name,
+                "prefectures": b.prefectures,
+                "offices": b.offices.len(),
+            })).collect::<Vec<_>>(),
+        })
+    );
+}
+
+fn due(settings: &Settings, args: &DueArgs) -> anyhow::Result<()> {
+    let designation = date_arg("--designation", &args.designation)?;
+    let bureau = settings.bureau(
+        args.bureau
+            .as_deref()
+            .unwrap_or(&settings.app.default_bureau),
+    )?;
+    let d =
+        uketsuke_rules::deadlines::deadlines(&bureau.calendar()?, &bureau.deadlines, designation);
+    println!(
+        "{}",
+        json!({
+            "designation": iso(d.designation),
+            "bureau": bureau.id,
+            "submission_deadline": iso(d.submission_deadline),
+            "answer_due": iso(d.answer_due),
+            "implementing_body_due": iso(d.implementing_body_due),
+        })
+    );
+    Ok(())
+}
+
+fn rules_check(
+    settings: &Settings,
+    kind: RequestKind,
+    designation: &str,
+    received: &str,
+    retroactive: bool,
+    bureau: Option<&str>,
+) -> anyhow::Result<()> {
+    let designation = date_arg("--designation", designation)?;
+    let received = date_arg("--received", received)?;
+    let bureau = settings.bureau(bureau.unwrap_or(&settings.app.default_bureau))?;
+    let deadlines =
+        uketsuke_rules::deadlines::deadlines(&bureau.calendar()?, &bureau.deadlines, designation);
+    let facts = RequestFacts {
+        kinds: vec![kind],
+        designation,
+        received,
+        retroactive,
+        duplicate_of: None,
+    };
+    let assessment = eligibility::assess(&facts, &deadlines, &settings.eligibility);
+    println!("{}", serde_json::to_string(&assessment)?);
+    Ok(())
+}
+
+/// A date argument, in any notation the domain accepts (西暦, 和暦, Excel serial).
+fn date_arg(name: &str, value: &str) -> anyhow::Result<NaiveDate> {
+    uketsuke_domain::parse_date(value).with_context(|| format!("{name} の日付を読めません"))
+}
+
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The command line acts as the operating-system user who runs it.
+fn cli_actor() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    Actor::system(&format!("cli:{user}"))
+}

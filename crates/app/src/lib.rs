@@ -1,0 +1,13 @@
+//! The `uketsuke` application: settings, start-up, the command line and the demo data.
+//! The binary (`main.rs`) only parses arguments and calls into here, so the end-to-end
+//! tests start exactly the same application.
+//!
+//! - [`settings`]: the layered configuration and the bureaus' files;
+//! - [`startup`]: connecting, migrating and serving;
+//! - [`cli`]: the commands for staff scripts and IT (`code`, `calendar`, `due`, `rules`…);
+//! - [`demo`]: demo data — one bureau with requests in every state.
+
+pub mod cli;
+pub mod demo;
+pub mod settings;
+pub mod startup;

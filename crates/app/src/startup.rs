@@ -1,0 +1,147 @@
+//! Start-up: connect to the database, migrate it, mirror the bureaus, and serve.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use uketsuke_store::bureaus::{BureauSeed, OfficeSeed};
+use uketsuke_web::{AppState, SiteInfo};
+
+use crate::settings::Settings;
+
+/// Connects to the configured database, applies pending migrations and mirrors the
+/// configured bureaus and offices.
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = &settings.database.url;
+    let db = uketsuke_store::db::connect(url, settings.database.max_connections)
+        .await
+        .with_context(|| format!("データベースに接続できません（{}）", redact(url)))?;
+    uketsuke_store::db::migrate_up(&db)
+        .await
+        .context("データベースの移行（migrate up）に失敗しました")?;
+    uketsuke_store::bureaus::sync(&db, &bureau_seeds(settings))
+        .await
+        .context("局・事務所の設定をデータベースに反映できません")?;
+    Ok(db)
+}
+
+/// The configured bureaus as the store wants them.
+pub fn bureau_seeds(settings: &Settings) -> Vec<BureauSeed> {
+    settings
+        .bureaus
+        .iter()
+        .map(|b| BureauSeed {
+            id: b.id.clone(),
+            name: b.name.clone(),
+            offices: b
+                .offices
+                .iter()
+                .map(|o| OfficeSeed {
+                    code: o.code.clone(),
+                    name: o.name.clone(),
+                    prefectures: o.prefectures.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A running web application, bound to its port.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `bind` (use port 0 for a random port) and prepares the router.
+    pub async fn build(
+        settings: &Settings,
+        db: DatabaseConnection,
+        bind: &str,
+        demo: bool,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("{bind} で待ち受けできません（既に使われていませんか）"))?;
+        let default_bureau = settings.bureau(&settings.app.default_bureau)?;
+        let site = SiteInfo {
+            bureau_name: default_bureau.name.clone(),
+            bureau_names: settings.bureaus.iter().map(|b| b.name.clone()).collect(),
+            demo,
+        };
+        Ok(Self {
+            listener,
+            state: AppState {
+                db,
+                site: Arc::new(site),
+            },
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let router = uketsuke_web::router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("サーバーが異常終了しました")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// A database URL with its password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_the_password_of_a_database_url() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/u.sqlite"), "sqlite://data/u.sqlite");
+    }
+}

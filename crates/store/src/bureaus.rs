@@ -1,0 +1,79 @@
+//! Mirrors the configured bureaus (地方厚生(支)局) and their offices (事務所・分室) into
+//! the database at start-up, so rows elsewhere can refer to them. Offices removed from
+//! the configuration are kept (old cases still point at them).
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use crate::Result;
+use crate::entities::{bureau, office};
+
+/// A bureau as configured.
+#[derive(Debug, Clone)]
+pub struct BureauSeed {
+    pub id: String,
+    pub name: String,
+    pub offices: Vec<OfficeSeed>,
+}
+
+/// An office as configured.
+#[derive(Debug, Clone)]
+pub struct OfficeSeed {
+    pub code: String,
+    pub name: String,
+    /// Two-digit prefecture codes.
+    pub prefectures: Vec<String>,
+}
+
+/// Inserts or updates every bureau and office, in one transaction.
+pub async fn sync(db: &DatabaseConnection, seeds: &[BureauSeed]) -> Result<()> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    for seed in seeds {
+        match bureau::Entity::find_by_id(seed.id.clone())
+            .one(&txn)
+            .await?
+        {
+            Some(existing) => {
+                let mut row: bureau::ActiveModel = existing.into();
+                row.name = Set(seed.name.clone());
+                row.updated_at = Set(now);
+                row.update(&txn).await?;
+            }
+            None => {
+                bureau::ActiveModel {
+                    id: Set(seed.id.clone()),
+                    name: Set(seed.name.clone()),
+                    updated_at: Set(now),
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+
+        for o in &seed.offices {
+            let existing = office::Entity::find()
+                .filter(office::Column::BureauId.eq(&seed.id))
+                .filter(office::Column::Code.eq(&o.code))
+                .one(&txn)
+                .await?;
+            let mut row: office::ActiveModel = match existing {
+                Some(m) => m.into(),
+                None => office::ActiveModel {
+                    bureau_id: Set(seed.id.clone()),
+                    code: Set(o.code.clone()),
+                    ..Default::default()
+                },
+            };
+            row.name = Set(o.name.clone());
+            row.prefectures = Set(o.prefectures.join(","));
+            row.updated_at = Set(now);
+            row.save(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! A number issued (交付した受付番号): proposed, approved or void; never deleted.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "issued_numbers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub request_id: Option<i32>,
+    pub prefecture: String,
+    pub fee_schedule: String,
+    pub district: i16,
+    pub serial: i16,
+    pub check_digit: i16,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub combined_dental: bool,
+    /// proposed | approved | void
+    pub status: String,
+    pub proposed_by: Option<i32>,
+    pub approved_by: Option<i32>,
+    pub approved_at: Option<DateTimeUtc>,
+    pub voided_at: Option<DateTimeUtc>,
+    pub void_reason: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,14 @@
+//! The sea-orm entities, one module per table (see `migrations/` for the schema's story).
+
+pub mod audit_log;
+pub mod bureau;
+pub mod council_session;
+pub mod facility;
+pub mod issued_number;
+pub mod job_run;
+pub mod office;
+pub mod outbox;
+pub mod reception_request;
+pub mod registry_code;
+pub mod session;
+pub mod user;

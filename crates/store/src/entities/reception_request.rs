@@ -1,0 +1,62 @@
+//! A reception request (受付番号情報提供依頼書, 別紙1): one facility, one kind.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "reception_requests")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub bureau_id: String,
+    pub office_id: Option<i32>,
+    pub facility_id: i32,
+    /// medical | dental | pharmacy
+    pub kind: String,
+    pub sibling_id: Option<i32>,
+    pub status: String,
+    pub designation_date: Date,
+    pub request_date: Option<Date>,
+    pub received_on: Date,
+    pub reply_postal_code: Option<String>,
+    pub reply_address: String,
+    pub reply_name: String,
+    pub facility_name: String,
+    pub facility_postal_code: Option<String>,
+    pub facility_address: String,
+    /// person | corporation
+    pub founder_kind: String,
+    pub founder_name: Option<String>,
+    pub corporation_name: Option<String>,
+    pub representative_title: Option<String>,
+    pub representative_name: Option<String>,
+    pub registration_number: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: String,
+    pub retroactive: bool,
+    pub submission_deadline: Date,
+    pub answer_due: Date,
+    pub answer_due_override: Option<Date>,
+    pub answer_due_override_reason: Option<String>,
+    pub implementing_body_due: Date,
+    /// accept | return
+    pub decision: String,
+    pub reasons: Json,
+    pub warnings: Json,
+    pub answered_on: Option<Date>,
+    pub returned_on: Option<Date>,
+    pub return_reason: Option<String>,
+    pub withdrawn_on: Option<Date>,
+    pub council_session_id: Option<i32>,
+    pub designated_on: Option<Date>,
+    pub not_designated_reason: Option<String>,
+    pub created_by: Option<i32>,
+    pub lock_version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

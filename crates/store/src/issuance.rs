@@ -1,0 +1,339 @@
+//! Number issuance (受付番号の交付): the next free 医療機関番号 in a (prefecture, 点数表,
+//! 郡市区番号). "Taken" means anything in the registry of existing codes and anything
+//! ever issued here, voided numbers included, so a number is never given twice.
+//!
+//! Each issuance is one transaction: read what is taken, pick the next usable number by
+//! the rules (`uketsuke_rules::numbering`), insert it with its audit entry, commit. Two
+//! issuances racing for the same number are stopped by the unique index on
+//! (prefecture, fee_schedule, district, serial); the loser simply tries again with a
+//! fresh view, so concurrent clerks always get distinct numbers on SQLite and PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde_json::json;
+use uketsuke_domain::{FeeSchedule, InstitutionCode, Prefecture};
+use uketsuke_rules::numbering::{self, NumberingPolicy};
+
+use crate::audit::{self, Actor};
+use crate::entities::{issued_number, registry_code};
+use crate::error::is_retryable;
+use crate::{Error, Result};
+
+/// How often a colliding issuance is retried before giving up.
+const MAX_ATTEMPTS: u32 = 200;
+
+/// Status of an issued number.
+pub mod status {
+    /// Proposed by a clerk (起案), awaiting approval.
+    pub const PROPOSED: &str = "proposed";
+    /// Approved (決裁済): final.
+    pub const APPROVED: &str = "approved";
+    /// Voided (無効); kept so the number is never reused.
+    pub const VOID: &str = "void";
+}
+
+/// Where to issue: the district of a prefecture, for one 点数表.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct District {
+    pub prefecture: Prefecture,
+    pub fee_schedule: FeeSchedule,
+    /// 郡市区番号, 0–99.
+    pub number: u8,
+}
+
+/// What to record with the number.
+#[derive(Debug, Clone)]
+pub struct IssueOptions {
+    /// The request the number answers, if any (the CLI may issue without one).
+    pub request_id: Option<i32>,
+    /// [`status::PROPOSED`] or [`status::APPROVED`].
+    pub status: &'static str,
+}
+
+/// The serials (医療機関番号) already taken in a district for one 点数表.
+pub async fn taken_serials<C: ConnectionTrait>(
+    conn: &C,
+    district: District,
+) -> Result<BTreeSet<u16>> {
+    let pref = district.prefecture.code_str();
+    let fee = district.fee_schedule.digit().to_string();
+    let number = i16::from(district.number);
+    let registry: Vec<i16> = registry_code::Entity::find()
+        .select_only()
+        .column(registry_code::Column::Serial)
+        .filter(registry_code::Column::Prefecture.eq(pref.as_str()))
+        .filter(registry_code::Column::FeeSchedule.eq(fee.as_str()))
+        .filter(registry_code::Column::District.eq(number))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let issued: Vec<i16> = issued_number::Entity::find()
+        .select_only()
+        .column(issued_number::Column::Serial)
+        .filter(issued_number::Column::Prefecture.eq(pref.as_str()))
+        .filter(issued_number::Column::FeeSchedule.eq(fee.as_str()))
+        .filter(issued_number::Column::District.eq(number))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(registry
+        .into_iter()
+        .chain(issued)
+        .filter_map(|s| u16::try_from(s).ok())
+        .collect())
+}
+
+/// The code that the next issuance in `district` would give, without issuing it.
+pub async fn peek_next<C: ConnectionTrait>(
+    conn: &C,
+    district: District,
+    policy: &NumberingPolicy,
+) -> Result<InstitutionCode> {
+    let taken = taken_serials(conn, district).await?;
+    let serial = numbering::next_free_serial(district.fee_schedule, &taken, policy)
+        .ok_or_else(|| exhausted(district))?;
+    Ok(InstitutionCode::build(
+        district.prefecture,
+        district.fee_schedule,
+        district.number,
+        serial,
+        false,
+    )?)
+}
+
+/// Issues the next free number in `district`.
+pub async fn issue(
+    db: &DatabaseConnection,
+    district: District,
+    policy: &NumberingPolicy,
+    options: &IssueOptions,
+    actor: &Actor,
+) -> Result<issued_number::Model> {
+    retrying(|| async {
+        let txn = db.begin().await?;
+        let taken = taken_serials(&txn, district).await?;
+        let serial = numbering::next_free_serial(district.fee_schedule, &taken, policy)
+            .ok_or_else(|| exhausted(district))?;
+        let code = InstitutionCode::build(
+            district.prefecture,
+            district.fee_schedule,
+            district.number,
+            serial,
+            false,
+        )?;
+        let row = insert_number(&txn, &code, false, options, actor).await?;
+        txn.commit().await?;
+        Ok(row)
+    })
+    .await
+}
+
+/// Issues one 7-digit 医療機関コード for a 医科歯科併設 facility: a 医科 code (its
+/// 検証番号 computed with 点数表 3, the combined-dental rule) and a 歯科 code, both with
+/// the same 郡市区番号 and 医療機関番号. Returns (医科, 歯科).
+pub async fn issue_pair(
+    db: &DatabaseConnection,
+    prefecture: Prefecture,
+    district_number: u8,
+    policy: &NumberingPolicy,
+    medical: &IssueOptions,
+    dental: &IssueOptions,
+    actor: &Actor,
+) -> Result<(issued_number::Model, issued_number::Model)> {
+    let medical_district = District {
+        prefecture,
+        fee_schedule: FeeSchedule::Medical,
+        number: district_number,
+    };
+    let dental_district = District {
+        prefecture,
+        fee_schedule: FeeSchedule::Dental,
+        number: district_number,
+    };
+    retrying(|| async {
+        let txn = db.begin().await?;
+        let taken_medical = taken_serials(&txn, medical_district).await?;
+        let taken_dental = taken_serials(&txn, dental_district).await?;
+        let serial = numbering::next_free_pair_serial(&taken_medical, &taken_dental, policy)
+            .ok_or_else(|| exhausted(medical_district))?;
+        let medical_code = InstitutionCode::build(
+            prefecture,
+            FeeSchedule::Medical,
+            district_number,
+            serial,
+            true,
+        )?;
+        let dental_code = InstitutionCode::build(
+            prefecture,
+            FeeSchedule::Dental,
+            district_number,
+            serial,
+            false,
+        )?;
+        let m = insert_number(&txn, &medical_code, true, medical, actor).await?;
+        let d = insert_number(&txn, &dental_code, false, dental, actor).await?;
+        txn.commit().await?;
+        Ok((m, d))
+    })
+    .await
+}
+
+/// Voids a number (無効): it stays taken for ever.
+pub async fn void(
+    db: &DatabaseConnection,
+    id: i32,
+    reason: &str,
+    actor: &Actor,
+) -> Result<issued_number::Model> {
+    let txn = db.begin().await?;
+    let Some(row) = issued_number::Entity::find_by_id(id).one(&txn).await? else {
+        return Err(Error::Invalid(format!(
+            "受付番号（ID {id}）が見つかりません"
+        )));
+    };
+    if row.status == status::VOID {
+        return Err(Error::Invalid(format!(
+            "受付番号 {} は既に無効です",
+            row.code
+        )));
+    }
+    let before = serde_json::to_value(&row).ok();
+    let mut active: issued_number::ActiveModel = row.into();
+    active.status = Set(status::VOID.to_owned());
+    active.voided_at = Set(Some(Utc::now()));
+    active.void_reason = Set(Some(reason.to_owned()));
+    let row = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "number.void",
+        "issued_number",
+        row.id,
+        before,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Suggests the 郡市区番号 for a facility at `address`: the district most used by the
+/// registry's existing facilities in the same municipality. Staff confirm it.
+pub async fn suggest_district<C: ConnectionTrait>(
+    conn: &C,
+    prefecture: Prefecture,
+    address: &str,
+) -> Result<Option<u8>> {
+    let Some(municipality) = numbering::municipality_of(address) else {
+        return Ok(None);
+    };
+    let rows: Vec<(Option<String>, i16)> = registry_code::Entity::find()
+        .select_only()
+        .column(registry_code::Column::Municipality)
+        .column(registry_code::Column::District)
+        .filter(registry_code::Column::Prefecture.eq(prefecture.code_str()))
+        .filter(registry_code::Column::Municipality.eq(municipality.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let pairs: Vec<(String, u8)> = rows
+        .into_iter()
+        .filter_map(|(m, d)| Some((m?, u8::try_from(d).ok()?)))
+        .collect();
+    Ok(numbering::suggest_district(
+        &municipality,
+        pairs.iter().map(|(m, d)| (m.as_str(), *d)),
+    ))
+}
+
+async fn insert_number<C: ConnectionTrait>(
+    conn: &C,
+    code: &InstitutionCode,
+    combined_dental: bool,
+    options: &IssueOptions,
+    actor: &Actor,
+) -> Result<issued_number::Model> {
+    let now = Utc::now();
+    let row = issued_number::ActiveModel {
+        request_id: Set(options.request_id),
+        prefecture: Set(code.prefecture().code_str()),
+        fee_schedule: Set(code.fee_schedule().digit().to_string()),
+        district: Set(i16::from(code.district())),
+        serial: Set(small(code.serial())?),
+        check_digit: Set(i16::from(code.check_digit())),
+        code: Set(code.to_string()),
+        combined_dental: Set(combined_dental),
+        status: Set(options.status.to_owned()),
+        proposed_by: Set(actor.user_id),
+        approved_by: Set(if options.status == status::APPROVED {
+            actor.user_id
+        } else {
+            None
+        }),
+        approved_at: Set(if options.status == status::APPROVED {
+            Some(now)
+        } else {
+            None
+        }),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        "number.issue",
+        "issued_number",
+        row.id,
+        None,
+        Some(json!({ "code": row.code, "status": row.status, "request_id": row.request_id })),
+    )
+    .await?;
+    Ok(row)
+}
+
+fn small(serial: u16) -> Result<i16> {
+    i16::try_from(serial).map_err(|_| Error::Invalid(format!("医療機関番号 {serial} は範囲外です")))
+}
+
+fn exhausted(district: District) -> Error {
+    Error::NumbersExhausted {
+        prefecture: district.prefecture.name().to_owned(),
+        fee_schedule: district.fee_schedule.digit(),
+        district: district.number,
+    }
+}
+
+/// Runs `attempt` until it succeeds or fails for a reason other than a collision with a
+/// concurrent issuance (a unique violation, or SQLite's busy lock).
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    for n in 1..=MAX_ATTEMPTS {
+        match attempt().await {
+            Err(Error::Db(e)) if is_retryable(&e) => {
+                tracing::debug!(attempt = n, "issuance collided; retrying");
+                tokio::time::sleep(backoff(n)).await;
+            }
+            other => return other,
+        }
+    }
+    Err(Error::Contention {
+        attempts: MAX_ATTEMPTS,
+    })
+}
+
+/// A short, jittered pause that grows with the attempt number (at most ~50 ms).
+fn backoff(attempt: u32) -> Duration {
+    let jitter = u64::from(Utc::now().timestamp_subsec_nanos() % 1000);
+    Duration::from_micros((u64::from(attempt.min(10)) * 5_000).saturating_add(jitter * 5))
+}

@@ -1,0 +1,22 @@
+//! Store (保存): the database — sea-orm entities, connecting and migrating, and the
+//! queries that must be atomic (number issuance, the audit trail). SQLite by default,
+//! PostgreSQL when the URL says so; the same code and schema on both.
+//!
+//! Modules, in reading order:
+//! - [`db`]: connecting (with SQLite's pragmas), migrating, the health check;
+//! - [`entities`]: one sea-orm entity per table;
+//! - [`bureaus`]: mirroring the configured bureaus and offices into their tables;
+//! - [`audit`]: writing the audit trail, inside the caller's transaction;
+//! - [`issuance`]: issuing the next free number, guarded by a unique constraint;
+//! - [`requests`]: recording requests and their facilities, and the case statuses.
+
+pub mod audit;
+pub mod bureaus;
+pub mod db;
+pub mod entities;
+mod error;
+pub mod issuance;
+pub mod requests;
+
+pub use error::{Error, Result};
+pub use sea_orm::{DatabaseConnection, DbBackend};

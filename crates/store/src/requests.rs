@@ -1,0 +1,168 @@
+//! Reception requests (受付): recording a request with its facility, in one transaction
+//! with its audit entry, and the statuses a case moves through.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::json;
+
+use crate::Result;
+use crate::audit::{self, Actor};
+use crate::entities::{facility, reception_request};
+
+/// The statuses of a case (案件の状態), with their Japanese labels.
+pub mod status {
+    /// 受付済: entered and checked, awaiting a number.
+    pub const RECEIVED: &str = "received";
+    /// 番号起案中: a clerk proposed a number; awaiting approval (決裁).
+    pub const PROPOSED: &str = "proposed";
+    /// 番号交付済: the number is approved; the answer is not yet sent.
+    pub const ISSUED: &str = "issued";
+    /// 回答済: the answer (回答書) was sent.
+    pub const ANSWERED: &str = "answered";
+    /// 返戻: returned to the facility with reasons.
+    pub const RETURNED: &str = "returned";
+    /// 取下げ: withdrawn by the facility.
+    pub const WITHDRAWN: &str = "withdrawn";
+    /// 指定済: the council recommended designation (答申).
+    pub const DESIGNATED: &str = "designated";
+    /// 8. 未指定: got a number but was not designated.
+    pub const NOT_DESIGNATED: &str = "not_designated";
+
+    /// Every status, in the order a case moves.
+    pub const ALL: [&str; 8] = [
+        RECEIVED,
+        PROPOSED,
+        ISSUED,
+        ANSWERED,
+        DESIGNATED,
+        NOT_DESIGNATED,
+        RETURNED,
+        WITHDRAWN,
+    ];
+
+    /// The status's label for staff.
+    pub fn label(status: &str) -> &'static str {
+        match status {
+            RECEIVED => "受付済",
+            PROPOSED => "番号起案中",
+            ISSUED => "番号交付済",
+            ANSWERED => "回答済",
+            RETURNED => "返戻",
+            WITHDRAWN => "取下げ",
+            DESIGNATED => "指定済",
+            NOT_DESIGNATED => "8. 未指定",
+            _ => "不明",
+        }
+    }
+}
+
+/// The facility of a new request.
+#[derive(Debug, Clone)]
+pub struct NewFacility {
+    pub bureau_id: String,
+    pub prefecture: String,
+    pub name: String,
+    pub name_search: String,
+    pub postal_code: Option<String>,
+    pub address: String,
+    pub municipality: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Inserts a facility and audits it.
+pub async fn insert_facility<C: ConnectionTrait>(
+    conn: &C,
+    f: &NewFacility,
+    actor: &Actor,
+) -> Result<facility::Model> {
+    let now = Utc::now();
+    let row = facility::ActiveModel {
+        bureau_id: Set(f.bureau_id.clone()),
+        prefecture: Set(f.prefecture.clone()),
+        name: Set(f.name.clone()),
+        name_search: Set(f.name_search.clone()),
+        postal_code: Set(f.postal_code.clone()),
+        address: Set(f.address.clone()),
+        municipality: Set(f.municipality.clone()),
+        phone: Set(f.phone.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        "facility.create",
+        "facility",
+        row.id,
+        None,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Inserts a request (already assessed) and audits it.
+pub async fn insert_request<C: ConnectionTrait>(
+    conn: &C,
+    request: reception_request::ActiveModel,
+    actor: &Actor,
+) -> Result<reception_request::Model> {
+    let now = Utc::now();
+    let mut request = request;
+    request.created_at = Set(now);
+    request.updated_at = Set(now);
+    request.lock_version = Set(0);
+    let row = request.insert(conn).await?;
+    audit::record(
+        conn,
+        actor,
+        "request.create",
+        "reception_request",
+        row.id,
+        None,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Changes a request's status (and whatever else `change` sets), auditing before/after.
+pub async fn update_request<C: ConnectionTrait>(
+    conn: &C,
+    before: reception_request::Model,
+    action: &str,
+    change: impl FnOnce(&mut reception_request::ActiveModel),
+    actor: &Actor,
+) -> Result<reception_request::Model> {
+    let before_json = serde_json::to_value(&before).ok();
+    let version = before.lock_version;
+    let mut active: reception_request::ActiveModel = before.into();
+    change(&mut active);
+    active.lock_version = Set(version + 1);
+    active.updated_at = Set(Utc::now());
+    let row = active.update(conn).await?;
+    audit::record(
+        conn,
+        actor,
+        action,
+        "reception_request",
+        row.id,
+        before_json,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// A JSON array of texts, as stored in `reasons` and `warnings`.
+pub fn texts(items: &[String]) -> serde_json::Value {
+    json!(items)
+}
+
+/// A date as stored (`YYYY-MM-DD`), for messages.
+pub fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}

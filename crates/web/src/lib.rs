@@ -1,0 +1,13 @@
+//! Web (画面): the staff's server-rendered pages, with axum and askama templates that
+//! are compiled and checked at build time. Pages work without JavaScript.
+//!
+//! - [`state`]: what every handler can reach (the database, the bureaus' settings);
+//! - [`routes`]: the router, its security headers, and the pages themselves;
+//! - [`error`]: one error type that logs a 500 once and shows a plain Japanese page.
+
+pub mod error;
+pub mod routes;
+pub mod state;
+
+pub use routes::router;
+pub use state::{AppState, SiteInfo};

@@ -1,0 +1,103 @@
+//! The router and the pages: the start page (はじめに), `/healthz`, and the stylesheet.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{TimeDelta, Utc};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use tower_http::set_header::SetResponseHeaderLayer;
+use uketsuke_store::entities::{issued_number, reception_request};
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Builds the application's router.
+pub fn router(state: AppState) -> Router {
+    let headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    ];
+    let mut router = Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/static/site.css", get(stylesheet))
+        .with_state(state);
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+/// The start page (はじめに).
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    bureau_name: String,
+    bureau_count: usize,
+    today_wareki: String,
+    today_iso: String,
+    requests: u64,
+    numbers: u64,
+    demo: bool,
+}
+
+#[tracing::instrument(skip_all)]
+async fn index(State(state): State<AppState>) -> Result<IndexPage, Error> {
+    let requests = reception_request::Entity::find().count(&state.db).await?;
+    let numbers = issued_number::Entity::find().count(&state.db).await?;
+    let today = today_in_japan();
+    Ok(IndexPage {
+        bureau_name: state.site.bureau_name.clone(),
+        bureau_count: state.site.bureau_names.len(),
+        today_wareki: uketsuke_domain::format_wareki(today),
+        today_iso: today.format("%Y-%m-%d").to_string(),
+        requests,
+        numbers,
+        demo: state.site.demo,
+    })
+}
+
+/// `GET /healthz`: 200 with the database's status as JSON, or 503 when it is down.
+#[tracing::instrument(skip_all)]
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let db = uketsuke_store::db::health(&state.db).await;
+    let status = if db.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if db.ok { "ok" } else { "error" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": db,
+    });
+    (status, Json(body))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/site.css"),
+    )
+}
+
+/// Today's date in Japan (JST, UTC+9; Japan has no daylight saving time).
+pub fn today_in_japan() -> chrono::NaiveDate {
+    (Utc::now() + TimeDelta::hours(9)).date_naive()
+}

@@ -1,0 +1,205 @@
+//! The end-to-end test kit. [`TestApp::spawn`] starts the real application — the same
+//! settings, migrations and router as `uketsuke serve` — on port 0 with a database of
+//! its own: a fresh SQLite file, or, when `TEST_DATABASE_URL` names a PostgreSQL
+//! server, a fresh database named by a UUID that is dropped afterwards.
+
+use std::path::PathBuf;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use uketsuke::settings::Settings;
+use uketsuke::startup::{self, Application};
+
+/// The workspace's `config/` folder.
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../config"))
+}
+
+/// The settings of `config/`, unchanged.
+pub fn settings() -> Settings {
+    match Settings::load(&config_dir()) {
+        Ok(s) => s,
+        Err(e) => panic!("config/ must load: {e:#}"),
+    }
+}
+
+/// A database of a test's own, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh, empty database: PostgreSQL if `TEST_DATABASE_URL` is set, else SQLite.
+    pub async fn create() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("uketsuke_test_{id}");
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL ({admin_url}) must be reachable: {e}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+                let _ = admin.close().await;
+                let url = replace_database(&admin_url, &name);
+                Self {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            None => {
+                let path = std::env::temp_dir().join(format!("uketsuke-test-{id}.sqlite"));
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                Self {
+                    url,
+                    cleanup: Cleanup::File(path),
+                }
+            }
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs outside any async context we may block: use a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// `postgres://user@host:port/db?x` with its database replaced by `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The running application, its database and an HTTP client.
+pub struct TestApp {
+    pub base_url: String,
+    pub db: DatabaseConnection,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts the app without demo data.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(false).await
+    }
+
+    /// Starts the app, with demo data when `demo` is true (as `serve --demo`).
+    pub async fn spawn_with(demo: bool) -> Self {
+        let database = TestDatabase::create().await;
+        let mut settings = settings();
+        settings.database.url = database.url.clone();
+        settings.database.max_connections = 8;
+        let db = startup::prepare_database(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("database must prepare: {e:#}"));
+        if demo {
+            uketsuke::demo::load(&db, &settings)
+                .await
+                .unwrap_or_else(|e| panic!("demo must load: {e:#}"));
+        }
+        let app = Application::build(&settings, db.clone(), "127.0.0.1:0", demo)
+            .await
+            .unwrap_or_else(|e| panic!("app must build: {e:#}"));
+        let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            base_url: format!("http://{addr}"),
+            db,
+            settings,
+            client,
+            database,
+        }
+    }
+
+    /// GET a path of the app.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn replace_database_swaps_only_the_database_name() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
+    }
+}

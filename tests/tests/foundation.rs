@@ -1,0 +1,130 @@
+//! The foundation end to end: the app starts on its own database, answers `/healthz`,
+//! shows the Japanese start page with security headers, loads demo data, and every
+//! migration can be reverted and re-applied.
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use uketsuke_store::entities::{audit_log, issued_number, reception_request};
+use uketsuke_store::requests::status;
+use uketsuke_tests::{TestApp, TestDatabase};
+
+#[tokio::test]
+async fn healthz_reports_the_database_as_ok() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"]["ok"], true);
+    assert_eq!(body["database"]["pending_migrations"], 0);
+    let expected = if app.database.is_postgres() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(body["database"]["backend"], expected);
+}
+
+#[tokio::test]
+async fn start_page_is_in_japanese_with_security_headers() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<html lang=\"ja\">"));
+    assert!(html.contains("受付番号管理システム"));
+    assert!(html.contains("関東信越厚生局"));
+    // Today's date is shown in 和暦 (令和…年…月…日) with the 西暦 beside it.
+    assert!(html.contains("令和"), "start page must show today in 和暦");
+}
+
+#[tokio::test]
+async fn stylesheet_is_served() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/static/site.css").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+}
+
+#[tokio::test]
+async fn demo_data_holds_requests_in_every_state_and_loads_once() {
+    let app = TestApp::spawn_with(true).await;
+    let requests = reception_request::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    for s in status::ALL {
+        assert!(
+            requests.iter().any(|r| r.status == s),
+            "demo data lacks a request in status {s}"
+        );
+    }
+    let numbers = issued_number::Entity::find().all(&app.db).await.unwrap();
+    assert!(!numbers.is_empty());
+    for n in &numbers {
+        uketsuke_domain::InstitutionCode::parse(&n.code).unwrap();
+    }
+    assert!(
+        audit_log::Entity::find().count(&app.db).await.unwrap() > 0,
+        "demo changes are audited"
+    );
+
+    uketsuke::demo::load(&app.db, &app.settings).await.unwrap();
+    let again = reception_request::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        requests.len() as u64,
+        "a second load must not duplicate the demo"
+    );
+
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("デモデータ"));
+}
+
+#[tokio::test]
+async fn every_migration_reverts_and_reapplies() {
+    let database = TestDatabase::create().await;
+    let db = uketsuke_store::db::connect(&database.url, 1).await.unwrap();
+    uketsuke_store::db::migrate_up(&db).await.unwrap();
+    let applied = uketsuke_store::db::migration_status(&db).await.unwrap();
+    assert!(applied.len() >= 4 && applied.iter().all(|m| m.applied));
+
+    // All the way down, one step at a time, then up again.
+    for _ in 0..applied.len() {
+        uketsuke_store::db::migrate_down(&db, Some(1))
+            .await
+            .unwrap();
+    }
+    let reverted = uketsuke_store::db::migration_status(&db).await.unwrap();
+    assert!(reverted.iter().all(|m| !m.applied));
+    uketsuke_store::db::migrate_up(&db).await.unwrap();
+    assert!(
+        uketsuke_store::db::migration_status(&db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.applied)
+    );
+    // The schema is whole again: a query on the newest tables works.
+    assert_eq!(
+        reception_request::Entity::find().count(&db).await.unwrap(),
+        0
+    );
+    db.close().await.unwrap();
+}
