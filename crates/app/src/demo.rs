@@ -211,7 +211,7 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
                 bureau_id: BUREAU.into(),
                 prefecture: "13".into(),
                 name: case.name.into(),
-                name_search: case.name.replace([' ', '　'], ""),
+                name_search: uketsuke_domain::search_key(case.name),
                 postal_code: Some(case.postal.into()),
                 address: case.address.into(),
                 municipality: uketsuke_rules::numbering::municipality_of(case.address),

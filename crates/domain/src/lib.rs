@@ -42,4 +42,4 @@ pub use wareki::{
     EARLIEST_WAREKI_DATE, Era, Wareki, format_wareki, format_wareki_short,
     format_wareki_with_seireki, from_excel_serial, parse_date, to_excel_serial,
 };
-pub use width::{normalize_width, to_halfwidth_ascii};
+pub use width::{normalize_width, search_key, to_halfwidth_ascii};

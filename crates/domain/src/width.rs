@@ -102,3 +102,40 @@ mod tests {
         assert_eq!(normalize_width(""), "");
     }
 }
+
+/// The key a name is searched by (検索キー): NFKC (so ｸﾘﾆｯｸ becomes クリニック and
+/// 全角 letters half-width), katakana folded to hiragana (クリニック = くりにっく),
+/// ASCII lower-cased, and every space removed. Two names that staff would call "the
+/// same" get the same key.
+pub fn search_key(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfkc()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            // カタカナ ァ..ヶ → ひらがな ぁ..ゖ
+            '\u{30A1}'..='\u{30F6}' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
+            _ => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod search_key_tests {
+    use super::search_key;
+
+    #[test]
+    fn search_key_folds_width_kana_case_and_spaces() {
+        let key = search_key("くりにっく");
+        assert_eq!(search_key("ｸﾘﾆｯｸ"), key);
+        assert_eq!(search_key("クリニック"), key);
+        assert_eq!(search_key("ガーデン"), search_key("ｶﾞｰﾃﾞﾝ"));
+        assert_eq!(search_key("さくら 薬局　新宿店"), "さくら薬局新宿店");
+        assert_eq!(search_key("ＡＢＣ Clinic"), "abcclinic");
+    }
+
+    #[test]
+    fn search_key_keeps_different_names_apart() {
+        assert_ne!(search_key("さくら薬局"), search_key("さくら歯科"));
+        assert_ne!(search_key("ガーデン"), search_key("カーテン"));
+    }
+}

@@ -2,12 +2,14 @@
 //! with its audit entry, and the statuses a case moves through.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
+use uketsuke_domain::{RequestKind, search_key};
+use uketsuke_rules::deadlines::AnswerDue;
 
-use crate::Result;
 use crate::audit::{self, Actor};
 use crate::entities::{facility, reception_request};
+use crate::{Error, Result};
 
 /// The statuses of a case (案件の状態), with their Japanese labels.
 pub mod status {
@@ -155,6 +157,119 @@ pub async fn update_request<C: ConnectionTrait>(
     )
     .await?;
     Ok(row)
+}
+
+/// The facility and kind a new request is for, to look for a duplicate (重複).
+#[derive(Debug, Clone)]
+pub struct DuplicateProbe<'a> {
+    pub bureau_id: &'a str,
+    pub facility_name: &'a str,
+    pub facility_address: &'a str,
+    pub kind: RequestKind,
+    pub designation: NaiveDate,
+    /// The request itself, when checking one already saved.
+    pub exclude_id: Option<i32>,
+}
+
+/// A live request (not returned or withdrawn) of the same facility and kind for the same
+/// designation date: a duplicate staff must resolve. "The same facility" means the same
+/// name and address once width, kana and spaces are folded.
+pub async fn find_duplicate<C: ConnectionTrait>(
+    conn: &C,
+    probe: &DuplicateProbe<'_>,
+) -> Result<Option<reception_request::Model>> {
+    let candidates = reception_request::Entity::find()
+        .filter(reception_request::Column::BureauId.eq(probe.bureau_id))
+        .filter(reception_request::Column::Kind.eq(probe.kind.as_str()))
+        .filter(reception_request::Column::DesignationDate.eq(probe.designation))
+        .filter(reception_request::Column::Status.is_not_in([status::RETURNED, status::WITHDRAWN]))
+        .all(conn)
+        .await?;
+    let (name, address) = (
+        search_key(probe.facility_name),
+        search_key(probe.facility_address),
+    );
+    Ok(candidates.into_iter().find(|r| {
+        Some(r.id) != probe.exclude_id
+            && search_key(&r.facility_name) == name
+            && search_key(&r.facility_address) == address
+    }))
+}
+
+/// Links the 医科 and 歯科 requests of one 医科歯科併設 facility as siblings (each
+/// form is one kind; the pair shares one 7-digit number).
+pub async fn link_siblings<C: ConnectionTrait>(
+    conn: &C,
+    a: i32,
+    b: i32,
+    actor: &Actor,
+) -> Result<()> {
+    let load = |id: i32| async move {
+        reception_request::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("依頼（ID {id}）が見つかりません")))
+    };
+    let (first, second) = (load(a).await?, load(b).await?);
+    let mut kinds = [first.kind.as_str(), second.kind.as_str()];
+    kinds.sort_unstable();
+    if kinds != ["dental", "medical"] {
+        return Err(Error::Invalid(
+            "併設として関連付けられるのは、同じ医療機関の医科と歯科の依頼だけです".to_owned(),
+        ));
+    }
+    if search_key(&first.facility_address) != search_key(&second.facility_address) {
+        return Err(Error::Invalid(
+            "医科と歯科の依頼の所在地が一致しません".to_owned(),
+        ));
+    }
+    let (first_id, second_id) = (first.id, second.id);
+    update_request(
+        conn,
+        first,
+        "request.link_sibling",
+        |r| r.sibling_id = Set(Some(second_id)),
+        actor,
+    )
+    .await?;
+    update_request(
+        conn,
+        second,
+        "request.link_sibling",
+        |r| r.sibling_id = Set(Some(first_id)),
+        actor,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Overrides a request's 回答期限 with a recorded reason (kept in the row and the audit
+/// trail). Returns the request and any warnings (e.g. the new date is a closed day).
+pub async fn override_answer_due<C: ConnectionTrait>(
+    conn: &C,
+    request: reception_request::Model,
+    date: NaiveDate,
+    reason: &str,
+    calendar: &uketsuke_rules::calendar::Calendar,
+    actor: &Actor,
+) -> Result<(reception_request::Model, Vec<String>)> {
+    let due = AnswerDue::computed(calendar, request.designation_date)
+        .with_override(date, reason)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let warnings = due.warnings(calendar);
+    let reason = reason.trim().to_owned();
+    let row = update_request(
+        conn,
+        request,
+        "request.override_answer_due",
+        |r| {
+            r.answer_due_override = Set(Some(date));
+            r.answer_due_override_reason = Set(Some(reason));
+        },
+        actor,
+    )
+    .await?;
+    Ok((row, warnings))
 }
 
 /// A JSON array of texts, as stored in `reasons` and `warnings`.

@@ -1,0 +1,563 @@
+//! Number issuance and the case rules that need the database, on SQLite and (with
+//! `TEST_DATABASE_URL`) PostgreSQL.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+use uketsuke_domain::{CheckRule, FeeSchedule, InstitutionCode, Prefecture, RequestKind};
+use uketsuke_store::audit::Actor;
+use uketsuke_store::entities::{audit_log, issued_number, reception_request, registry_code};
+use uketsuke_store::issuance::{self, District, IssueOptions};
+use uketsuke_store::requests::{self, DuplicateProbe, NewFacility, status};
+use uketsuke_tests::TestApp;
+
+fn tokyo() -> Prefecture {
+    Prefecture::from_code(13).unwrap()
+}
+
+fn district(prefecture: Prefecture, fee: FeeSchedule, number: u8) -> District {
+    District {
+        prefecture,
+        fee_schedule: fee,
+        number,
+    }
+}
+
+fn approved() -> IssueOptions {
+    IssueOptions {
+        request_id: None,
+        status: issuance::status::APPROVED,
+    }
+}
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn add_registry(
+    app: &TestApp,
+    prefecture: Prefecture,
+    fee: FeeSchedule,
+    d: u8,
+    serial: u16,
+    address: &str,
+) {
+    let code = InstitutionCode::build(prefecture, fee, d, serial, false).unwrap();
+    registry_code::ActiveModel {
+        prefecture: Set(prefecture.code_str()),
+        fee_schedule: Set(fee.digit().to_string()),
+        district: Set(i16::from(d)),
+        serial: Set(i16::try_from(serial).unwrap()),
+        check_digit: Set(i16::from(code.check_digit())),
+        code: Set(code.to_string()),
+        name: Set(Some("既存".into())),
+        address: Set(Some(address.into())),
+        municipality: Set(uketsuke_rules::numbering::municipality_of(address)),
+        source: Set("test".into()),
+        imported_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_issuances_in_one_district_give_fifty_distinct_valid_numbers() {
+    let app = TestApp::spawn().await;
+    let d = district(tokyo(), FeeSchedule::Medical, 10);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let db = app.db.clone();
+        let policy = app.settings.numbering.clone();
+        tasks.push(tokio::spawn(async move {
+            issuance::issue(&db, d, &policy, &approved(), &actor()).await
+        }));
+    }
+    let mut codes = BTreeSet::new();
+    for task in tasks {
+        let row = task
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("an issuance failed: {e}"));
+        let code = InstitutionCode::parse(&row.code).unwrap();
+        assert_eq!(
+            code.rule(),
+            CheckRule::SixDigit,
+            "東京 uses the 6-digit rule"
+        );
+        assert_eq!(code.district(), 10);
+        codes.insert(row.code);
+    }
+    assert_eq!(codes.len(), 50, "50 distinct numbers");
+    assert_eq!(
+        issued_number::Entity::find().count(&app.db).await.unwrap(),
+        50
+    );
+    // The numbers are the first 50 usable ones: nothing skipped, nothing doubled.
+    let serials: Vec<u16> = codes
+        .iter()
+        .map(|c| InstitutionCode::parse(c).unwrap().serial())
+        .collect();
+    let expected: Vec<u16> = (1000..)
+        .filter(|s| {
+            uketsuke_rules::numbering::is_usable_new_serial(
+                FeeSchedule::Medical,
+                *s,
+                &app.settings.numbering,
+            )
+        })
+        .take(50)
+        .collect();
+    assert_eq!(serials, expected);
+}
+
+#[tokio::test]
+async fn issuance_skips_numbers_taken_in_the_registry() {
+    let app = TestApp::spawn().await;
+    let pref = Prefecture::from_code(34).unwrap();
+    add_registry(
+        &app,
+        pref,
+        FeeSchedule::Medical,
+        7,
+        1000,
+        "広島県広島市中区基町10番52号",
+    )
+    .await;
+    add_registry(
+        &app,
+        pref,
+        FeeSchedule::Medical,
+        7,
+        1001,
+        "広島県広島市中区基町10番52号",
+    )
+    .await;
+    let row = issuance::issue(
+        &app.db,
+        district(pref, FeeSchedule::Medical, 7),
+        &app.settings.numbering,
+        &approved(),
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        row.code,
+        InstitutionCode::build(pref, FeeSchedule::Medical, 7, 1002, false)
+            .unwrap()
+            .to_string()
+    );
+    assert_eq!(
+        InstitutionCode::parse(&row.code).unwrap().rule(),
+        CheckRule::NineDigit
+    );
+}
+
+#[tokio::test]
+async fn a_voided_number_is_never_issued_again() {
+    let app = TestApp::spawn().await;
+    let d = district(tokyo(), FeeSchedule::Dental, 3);
+    let first = issuance::issue(&app.db, d, &app.settings.numbering, &approved(), &actor())
+        .await
+        .unwrap();
+    let voided = issuance::void(&app.db, first.id, "記載誤りのため", &actor())
+        .await
+        .unwrap();
+    assert_eq!(voided.status, issuance::status::VOID);
+    let next = issuance::issue(&app.db, d, &app.settings.numbering, &approved(), &actor())
+        .await
+        .unwrap();
+    assert_ne!(next.code, first.code);
+    assert_eq!(next.serial, first.serial + 1);
+    // Voiding twice is refused; the void is in the audit trail.
+    assert!(
+        issuance::void(&app.db, first.id, "再度", &actor())
+            .await
+            .is_err()
+    );
+    let audits = audit_log::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        audits
+            .iter()
+            .any(|a| a.action == "number.void" && a.entity_id == first.id.to_string())
+    );
+}
+
+#[tokio::test]
+async fn issuance_skips_numbers_with_90_in_the_middle_or_at_the_end() {
+    let app = TestApp::spawn().await;
+    let pref = Prefecture::from_code(1).unwrap();
+    for serial in 4000..4090 {
+        add_registry(
+            &app,
+            pref,
+            FeeSchedule::Pharmacy,
+            1,
+            serial,
+            "北海道札幌市中央区北1条西2丁目",
+        )
+        .await;
+    }
+    let row = issuance::issue(
+        &app.db,
+        district(pref, FeeSchedule::Pharmacy, 1),
+        &app.settings.numbering,
+        &approved(),
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(row.serial, 4091, "4090 ends in 90 and is not used");
+}
+
+#[tokio::test]
+async fn peek_next_shows_the_number_without_issuing_it() {
+    let app = TestApp::spawn().await;
+    let d = district(tokyo(), FeeSchedule::Medical, 1);
+    let peeked = issuance::peek_next(&app.db, d, &app.settings.numbering)
+        .await
+        .unwrap();
+    assert_eq!(
+        issued_number::Entity::find().count(&app.db).await.unwrap(),
+        0
+    );
+    let issued = issuance::issue(&app.db, d, &app.settings.numbering, &approved(), &actor())
+        .await
+        .unwrap();
+    assert_eq!(issued.code, peeked.to_string());
+}
+
+#[tokio::test]
+async fn a_combined_pair_gets_one_seven_digit_number_for_both_codes() {
+    let app = TestApp::spawn().await;
+    let pref = Prefecture::from_code(34).unwrap();
+    // 1000 is taken for 歯科 only: the pair must skip it.
+    add_registry(
+        &app,
+        pref,
+        FeeSchedule::Dental,
+        7,
+        1000,
+        "広島県広島市中区基町10番52号",
+    )
+    .await;
+    let options = IssueOptions {
+        request_id: None,
+        status: issuance::status::PROPOSED,
+    };
+    let (medical, dental) = issuance::issue_pair(
+        &app.db,
+        pref,
+        7,
+        &app.settings.numbering,
+        &options,
+        &options,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let (m, d) = (
+        InstitutionCode::parse(&medical.code).unwrap(),
+        InstitutionCode::parse(&dental.code).unwrap(),
+    );
+    assert_eq!(
+        m.medical_code(),
+        d.medical_code(),
+        "one 7-digit number for both"
+    );
+    assert_eq!(m.serial(), 1001);
+    assert_eq!(m.fee_schedule(), FeeSchedule::Medical);
+    assert_eq!(m.rule(), CheckRule::CombinedDental);
+    assert_eq!(d.fee_schedule(), FeeSchedule::Dental);
+    assert!(medical.combined_dental);
+}
+
+#[tokio::test]
+async fn the_district_is_suggested_from_registry_facilities_of_the_same_municipality() {
+    let app = TestApp::spawn().await;
+    let pref = Prefecture::from_code(31).unwrap();
+    add_registry(
+        &app,
+        pref,
+        FeeSchedule::Medical,
+        1,
+        1000,
+        "鳥取県鳥取市東町一丁目220",
+    )
+    .await;
+    add_registry(
+        &app,
+        pref,
+        FeeSchedule::Medical,
+        1,
+        1001,
+        "鳥取県鳥取市富安2丁目",
+    )
+    .await;
+    add_registry(
+        &app,
+        pref,
+        FeeSchedule::Medical,
+        2,
+        1000,
+        "鳥取県米子市加茂町1丁目",
+    )
+    .await;
+    let suggested = issuance::suggest_district(&app.db, pref, "鳥取県鳥取市扇町1番地")
+        .await
+        .unwrap();
+    assert_eq!(suggested, Some(1));
+    let suggested = issuance::suggest_district(&app.db, pref, "鳥取県米子市東福原")
+        .await
+        .unwrap();
+    assert_eq!(suggested, Some(2));
+    let none = issuance::suggest_district(&app.db, pref, "鳥取県倉吉市葵町")
+        .await
+        .unwrap();
+    assert_eq!(
+        none, None,
+        "no facility of 倉吉市 in the registry: staff choose"
+    );
+}
+
+async fn new_request(
+    app: &TestApp,
+    name: &str,
+    address: &str,
+    kind: RequestKind,
+    designation: NaiveDate,
+) -> reception_request::Model {
+    let bureau = app.settings.bureau("kanto-shinetsu").unwrap();
+    let d = uketsuke_rules::deadlines::deadlines(
+        &bureau.calendar().unwrap(),
+        &bureau.deadlines,
+        designation,
+    );
+    let txn = app.db.begin().await.unwrap();
+    let facility = requests::insert_facility(
+        &txn,
+        &NewFacility {
+            bureau_id: "kanto-shinetsu".into(),
+            prefecture: "13".into(),
+            name: name.into(),
+            name_search: uketsuke_domain::search_key(name),
+            postal_code: None,
+            address: address.into(),
+            municipality: None,
+            phone: None,
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let row = requests::insert_request(
+        &txn,
+        reception_request::ActiveModel {
+            bureau_id: Set("kanto-shinetsu".into()),
+            facility_id: Set(facility.id),
+            kind: Set(kind.as_str().into()),
+            status: Set(status::RECEIVED.into()),
+            designation_date: Set(designation),
+            received_on: Set(d.submission_deadline),
+            reply_address: Set(address.into()),
+            reply_name: Set(name.into()),
+            facility_name: Set(name.into()),
+            facility_address: Set(address.into()),
+            founder_kind: Set("person".into()),
+            contact_phone: Set("03-1234-5678".into()),
+            retroactive: Set(false),
+            submission_deadline: Set(d.submission_deadline),
+            answer_due: Set(d.answer_due),
+            implementing_body_due: Set(d.implementing_body_due),
+            decision: Set("accept".into()),
+            reasons: Set(serde_json::json!([])),
+            warnings: Set(serde_json::json!([])),
+            ..Default::default()
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    row
+}
+
+#[tokio::test]
+async fn the_same_facility_and_kind_for_one_designation_date_is_found_as_a_duplicate() {
+    let app = TestApp::spawn().await;
+    let date = NaiveDate::from_ymd_opt(2027, 4, 1).unwrap();
+    let first = new_request(
+        &app,
+        "さくらクリニック",
+        "東京都新宿区西新宿2-8-1",
+        RequestKind::Medical,
+        date,
+    )
+    .await;
+    let probe = |name: &'static str, kind, designation| DuplicateProbe {
+        bureau_id: "kanto-shinetsu",
+        facility_name: name,
+        facility_address: "東京都新宿区西新宿２－８－１",
+        kind,
+        designation,
+        exclude_id: None,
+    };
+    // Width, kana and spaces do not make it another facility.
+    let found = requests::find_duplicate(
+        &app.db,
+        &probe("サクラ クリニック", RequestKind::Medical, date),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.map(|r| r.id), Some(first.id));
+    // Another kind, or another date, is no duplicate.
+    assert!(
+        requests::find_duplicate(
+            &app.db,
+            &probe("さくらクリニック", RequestKind::Dental, date)
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    let other_date = NaiveDate::from_ymd_opt(2027, 5, 1).unwrap();
+    assert!(
+        requests::find_duplicate(
+            &app.db,
+            &probe("さくらクリニック", RequestKind::Medical, other_date)
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    // The request itself is not its own duplicate.
+    let mut own = probe("さくらクリニック", RequestKind::Medical, date);
+    own.exclude_id = Some(first.id);
+    assert!(
+        requests::find_duplicate(&app.db, &own)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn medical_and_dental_requests_of_one_facility_are_linked_as_siblings() {
+    let app = TestApp::spawn().await;
+    let date = NaiveDate::from_ymd_opt(2027, 4, 1).unwrap();
+    let address = "東京都港区芝公園4-2-8";
+    let medical = new_request(&app, "あおば医科歯科", address, RequestKind::Medical, date).await;
+    let dental = new_request(&app, "あおば医科歯科", address, RequestKind::Dental, date).await;
+    let pharmacy = new_request(&app, "あおば薬局", address, RequestKind::Pharmacy, date).await;
+    assert!(
+        requests::link_siblings(&app.db, medical.id, pharmacy.id, &actor())
+            .await
+            .is_err()
+    );
+    requests::link_siblings(&app.db, medical.id, dental.id, &actor())
+        .await
+        .unwrap();
+    let m = reception_request::Entity::find_by_id(medical.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let d = reception_request::Entity::find_by_id(dental.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.sibling_id, Some(dental.id));
+    assert_eq!(d.sibling_id, Some(medical.id));
+}
+
+#[tokio::test]
+async fn an_answer_due_override_is_kept_with_its_reason_and_audited() {
+    let app = TestApp::spawn().await;
+    let bureau = app.settings.bureau("kanto-shinetsu").unwrap();
+    let calendar = bureau.calendar().unwrap();
+    let date = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap();
+    let request = new_request(
+        &app,
+        "ひかり眼科",
+        "東京都千代田区丸の内1-9-1",
+        RequestKind::Medical,
+        date,
+    )
+    .await;
+    assert_eq!(
+        request.answer_due,
+        NaiveDate::from_ymd_opt(2024, 2, 13).unwrap()
+    );
+
+    let empty = requests::override_answer_due(
+        &app.db,
+        request.clone(),
+        NaiveDate::from_ymd_opt(2024, 2, 16).unwrap(),
+        "  ",
+        &calendar,
+        &actor(),
+    )
+    .await;
+    assert!(empty.is_err(), "an override needs a reason");
+
+    let new_due = NaiveDate::from_ymd_opt(2024, 2, 16).unwrap();
+    let (row, _warnings) = requests::override_answer_due(
+        &app.db,
+        request,
+        new_due,
+        "依頼書の補正待ちのため",
+        &calendar,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(row.answer_due_override, Some(new_due));
+    assert_eq!(
+        row.answer_due_override_reason.as_deref(),
+        Some("依頼書の補正待ちのため")
+    );
+    assert_eq!(
+        row.answer_due,
+        NaiveDate::from_ymd_opt(2024, 2, 13).unwrap(),
+        "the computed date is kept"
+    );
+    let audits = audit_log::Entity::find().all(&app.db).await.unwrap();
+    let entry = audits
+        .iter()
+        .find(|a| a.action == "request.override_answer_due")
+        .unwrap();
+    assert_eq!(
+        entry.after.as_ref().unwrap()["answer_due_override_reason"],
+        "依頼書の補正待ちのため"
+    );
+    assert!(entry.before.as_ref().unwrap()["answer_due_override"].is_null());
+}
+
+#[tokio::test]
+async fn the_database_itself_refuses_a_number_issued_twice() {
+    let app = TestApp::spawn().await;
+    let d = district(tokyo(), FeeSchedule::Medical, 20);
+    let row = issuance::issue(&app.db, d, &app.settings.numbering, &approved(), &actor())
+        .await
+        .unwrap();
+    let again = issued_number::ActiveModel {
+        prefecture: Set(row.prefecture.clone()),
+        fee_schedule: Set(row.fee_schedule.clone()),
+        district: Set(row.district),
+        serial: Set(row.serial),
+        check_digit: Set(row.check_digit),
+        code: Set(format!("{}x", &row.code[..9])),
+        combined_dental: Set(false),
+        status: Set("approved".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await;
+    let err = uketsuke_store::Error::from(again.unwrap_err());
+    assert!(err.is_unique_violation(), "{err}");
+}
