@@ -70,7 +70,7 @@ async fn fifty_concurrent_issuances_in_one_district_give_fifty_distinct_valid_nu
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let db = app.db.clone();
-        let policy = app.settings.numbering.clone();
+        let policy = app.settings.numbering;
         tasks.push(tokio::spawn(async move {
             issuance::issue(&db, d, &policy, &approved(), &actor()).await
         }));
