@@ -561,3 +561,44 @@ async fn the_database_itself_refuses_a_number_issued_twice() {
     let err = uketsuke_store::Error::from(again.unwrap_err());
     assert!(err.is_unique_violation(), "{err}");
 }
+
+#[tokio::test]
+async fn a_job_period_runs_once_however_many_instances_claim_it() {
+    use uketsuke_store::jobs;
+    let app = TestApp::spawn().await;
+    let first = jobs::claim(&app.db, "council-export", "session-1")
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    assert!(
+        jobs::claim(&app.db, "council-export", "session-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        jobs::claim(&app.db, "council-export", "session-2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A failed run may be released and tried again; a done one may not.
+    jobs::finish(&app.db, first.unwrap(), false, "SMTP 停止")
+        .await
+        .unwrap();
+    assert!(
+        jobs::release_failed(&app.db, "council-export", "session-1")
+            .await
+            .unwrap()
+    );
+    let again = jobs::claim(&app.db, "council-export", "session-1")
+        .await
+        .unwrap()
+        .unwrap();
+    jobs::finish(&app.db, again, true, "ok").await.unwrap();
+    assert!(
+        !jobs::release_failed(&app.db, "council-export", "session-1")
+            .await
+            .unwrap()
+    );
+}

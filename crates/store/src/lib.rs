@@ -8,7 +8,9 @@
 //! - [`bureaus`]: mirroring the configured bureaus and offices into their tables;
 //! - [`audit`]: writing the audit trail, inside the caller's transaction;
 //! - [`issuance`]: issuing the next free number, guarded by a unique constraint;
-//! - [`requests`]: recording requests and their facilities, and the case statuses.
+//! - [`requests`]: recording requests and their facilities, and the case statuses;
+//! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
+//! - [`jobs`]: scheduled job runs, unique per (job, period).
 
 pub mod audit;
 pub mod bureaus;
@@ -16,6 +18,8 @@ pub mod db;
 pub mod entities;
 mod error;
 pub mod issuance;
+pub mod jobs;
+pub mod outbox;
 pub mod requests;
 
 pub use error::{Error, Result};
