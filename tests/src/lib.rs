@@ -176,6 +176,73 @@ impl TestApp {
         }
     }
 
+    /// Creates an account directly in the database; returns its password.
+    pub async fn create_user(&self, username: &str, role: &str, bureau: &str) -> String {
+        let password = format!("pw-{username}-0123456789");
+        let new = uketsuke_store::users::NewUser {
+            username: username.to_owned(),
+            display_name: format!("{username} さん"),
+            password_hash: uketsuke_web::auth::hash_password(&password),
+            role: uketsuke_store::users::Role::parse(role).unwrap_or_else(|e| panic!("{e}")),
+            bureau_id: bureau.to_owned(),
+            office_id: None,
+        };
+        uketsuke_store::users::create(
+            &self.db,
+            &new,
+            &uketsuke_store::audit::Actor::system("test"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create user: {e}"));
+        password
+    }
+
+    /// Signs in through the login form; panics unless it lands on the dashboard.
+    pub async fn login(&self, username: &str, password: &str) {
+        let response = self.try_login(username, password).await;
+        assert_eq!(response.status(), 303, "login of {username} must redirect");
+        assert_eq!(response.headers()["location"], "/dashboard");
+    }
+
+    /// Posts the login form and returns the response.
+    pub async fn try_login(&self, username: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await.text().await.unwrap_or_default();
+        let csrf = csrf_of(&page);
+        self.post_form(
+            "/login",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of a page the client fetches.
+    pub async fn csrf(&self, path: &str) -> String {
+        csrf_of(&self.get(path).await.text().await.unwrap_or_default())
+    }
+
+    /// POST a form.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base_url))
+            .form(fields)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// A second, independent browser (its own cookies).
+    pub fn client_for(_app: &TestApp) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// GET a path of the app.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
@@ -184,6 +251,16 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
+}
+
+/// The value of the first `name="csrf"` hidden field in a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    html.find(marker)
+        .map(|i| &html[i + marker.len()..])
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -61,6 +61,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Eligibility rules.
     Rules {
         #[command(subcommand)]
@@ -90,6 +95,31 @@ pub enum MigrateAction {
     },
     /// List migrations and whether each is applied.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account. The password is read from standard input, or generated and
+    /// printed once when standard input is a terminal.
+    Add {
+        /// The login name.
+        username: String,
+        /// Make it an administrator (管理); the same as --role admin.
+        #[arg(long)]
+        admin: bool,
+        /// viewer (閲覧), clerk (担当), approver (決裁) or admin (管理).
+        #[arg(long, default_value = "clerk")]
+        role: String,
+        /// The name shown on screens (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Bureau id (default: app.default_bureau).
+        #[arg(long)]
+        bureau: Option<String>,
+        /// Limit the account to one office (its code in the bureau's file).
+        #[arg(long)]
+        office: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +254,20 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
         Command::Config {
             action: ConfigAction::Check,
         } => config_check(&settings),
+        Command::User {
+            action:
+                UserAction::Add {
+                    username,
+                    admin,
+                    role,
+                    display_name,
+                    bureau,
+                    office,
+                },
+        } => {
+            let role = if admin { "admin".to_owned() } else { role };
+            user_add(&settings, &username, &role, display_name, bureau, office).await?;
+        }
         Command::Rules {
             action:
                 RulesAction::Check {
@@ -380,6 +424,67 @@ fn calendar_closed(
         out.push_str(&format!("{}\t{reason}\n", day.format("%Y-%m-%d")));
     }
     print!("{out}");
+    Ok(())
+}
+
+async fn user_add(
+    settings: &Settings,
+    username: &str,
+    role: &str,
+    display_name: Option<String>,
+    bureau: Option<String>,
+    office: Option<String>,
+) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    use uketsuke_store::users::{self, NewUser, Role};
+
+    let role = Role::parse(role)?;
+    let bureau = settings
+        .bureau(bureau.as_deref().unwrap_or(&settings.app.default_bureau))?
+        .id
+        .clone();
+    let db = startup::prepare_database(settings).await?;
+    let office_id = match office {
+        Some(code) => Some(
+            uketsuke_store::bureaus::office_id(&db, &bureau, &code)
+                .await?
+                .with_context(|| format!("事務所 '{code}' は局 {bureau} の設定にありません"))?,
+        ),
+        None => None,
+    };
+    let stdin = std::io::stdin();
+    let (password, generated) = if stdin.is_terminal() {
+        (uketsuke_web::auth::random_token()[..20].to_owned(), true)
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("標準入力からパスワードを読めません")?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    };
+    if let Some(problem) = uketsuke_web::auth::password_problem(&password, username) {
+        bail!("{problem}");
+    }
+    let new = NewUser {
+        username: username.to_owned(),
+        display_name: display_name.unwrap_or_else(|| username.to_owned()),
+        password_hash: uketsuke_web::auth::hash_password(&password),
+        role,
+        bureau_id: bureau.clone(),
+        office_id,
+    };
+    let user = users::create(&db, &new, &cli_actor()).await?;
+    eprintln!(
+        "ユーザー「{}」（{}・{}）を作成しました",
+        user.username,
+        role.label(),
+        bureau
+    );
+    if generated {
+        println!("{password}");
+        eprintln!("↑ 初期パスワードです。この表示は一度だけです。ログイン後に変更してください。");
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use uketsuke_store::bureaus::{BureauSeed, OfficeSeed};
+use uketsuke_web::auth::AuthSettings;
 use uketsuke_web::{AppState, SiteInfo};
 
 use crate::settings::Settings;
@@ -71,13 +72,21 @@ impl Application {
             bureau_names: settings.bureaus.iter().map(|b| b.name.clone()).collect(),
             demo,
         };
-        Ok(Self {
-            listener,
-            state: AppState {
-                db,
-                site: Arc::new(site),
-            },
-        })
+        let mut calendars = std::collections::BTreeMap::new();
+        for b in &settings.bureaus {
+            calendars.insert(b.id.clone(), b.calendar()?);
+        }
+        let auth = AuthSettings {
+            secure_cookies: settings.server.secure_cookies,
+            ..AuthSettings::default()
+        };
+        let state = AppState {
+            db,
+            site: Arc::new(site),
+            auth: Arc::new(auth),
+            calendars: Arc::new(calendars),
+        };
+        Ok(Self { listener, state })
     }
 
     /// The address actually bound.

@@ -374,3 +374,48 @@ fn code_next_refuses_a_bad_prefecture_or_fee_schedule() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_refuses_a_taken_name() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tmp = TempDir::new();
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("UKETSUKE_CONFIG_DIR", common::config_dir())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/u.sqlite?mode=rwc", tmp.path().display()),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
+        &["user", "add", "--admin", "kanri"],
+        "a-long-enough-password\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("管理"));
+    assert!(
+        out.stdout.is_empty(),
+        "a password read from stdin is never printed"
+    );
+    let out = run(&["user", "add", "kanri"], "another-long-password\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("既に使われています"));
+    let out = run(&["user", "add", "short"], "short\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("12文字以上"));
+}

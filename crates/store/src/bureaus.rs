@@ -77,3 +77,17 @@ pub async fn sync(db: &DatabaseConnection, seeds: &[BureauSeed]) -> Result<()> {
     txn.commit().await?;
     Ok(())
 }
+
+/// The id of office `code` of bureau `bureau_id`, if configured.
+pub async fn office_id(
+    db: &DatabaseConnection,
+    bureau_id: &str,
+    code: &str,
+) -> Result<Option<i32>> {
+    Ok(office::Entity::find()
+        .filter(office::Column::BureauId.eq(bureau_id))
+        .filter(office::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .map(|o| o.id))
+}

@@ -10,7 +10,9 @@
 //! - [`issuance`]: issuing the next free number, guarded by a unique constraint;
 //! - [`requests`]: recording requests and their facilities, and the case statuses;
 //! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
-//! - [`jobs`]: scheduled job runs, unique per (job, period).
+//! - [`jobs`]: scheduled job runs, unique per (job, period);
+//! - [`registry`]: importing existing codes, whole or not at all, idempotently;
+//! - [`users`]: staff accounts, roles, lockout, and server-side sessions.
 
 pub mod audit;
 pub mod bureaus;
@@ -20,7 +22,9 @@ mod error;
 pub mod issuance;
 pub mod jobs;
 pub mod outbox;
+pub mod registry;
 pub mod requests;
+pub mod users;
 
 pub use error::{Error, Result};
 pub use sea_orm::{DatabaseConnection, DbBackend};

@@ -1,5 +1,6 @@
-//! The web layer's error: a 500 is logged once with its cause chain, and the user sees
-//! a plain Japanese message without internals.
+//! The web layer's error: a 500 is logged once with its cause chain and the user sees
+//! a plain Japanese page without internals; 403, 404 and a failed CSRF check get pages
+//! of their own.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -13,23 +14,65 @@ pub enum Error {
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Template(#[from] askama::Error),
+    #[error("{0}")]
+    Internal(String),
+    /// The user lacks the role (権限).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not found — also what another bureau's record looks like.
+    #[error("見つかりません")]
+    NotFound,
+    /// The form's CSRF token did not match the session's.
+    #[error("フォームの有効期限が切れました")]
+    Csrf,
+}
+
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <link rel=\"stylesheet\" href=\"/static/site.css\"></head><body><main id=\"main\" class=\"wrap\">\
+         <h1>{title}</h1><p>{message}</p><p><a href=\"/\">はじめに戻る</a></p></main></body></html>",
+        title = escape(title),
+        message = escape(message)
+    );
+    (status, Html(body)).into_response()
+}
+
+/// Minimal HTML escaping for the error pages.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let chain = std::iter::successors(Some(&self as &dyn std::error::Error), |e| e.source())
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join(": ");
-        tracing::error!(error = %chain, "request failed");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Html(
-                "<!doctype html><html lang=\"ja\"><meta charset=\"utf-8\"><title>エラー</title>\
-                 <p>システムエラーが発生しました。時間をおいて再度お試しください。\
-                 解決しない場合はシステム担当者に連絡してください。</p></html>",
+        match self {
+            Error::Forbidden(message) => page(StatusCode::FORBIDDEN, "権限がありません", &message),
+            Error::NotFound => page(
+                StatusCode::NOT_FOUND,
+                "ページが見つかりません",
+                "指定されたページまたは案件は見つかりません。",
             ),
-        )
-            .into_response()
+            Error::Csrf => page(
+                StatusCode::FORBIDDEN,
+                "フォームの有効期限が切れました",
+                "画面を開き直してから、もう一度操作してください。",
+            ),
+            other => {
+                let chain =
+                    std::iter::successors(Some(&other as &dyn std::error::Error), |e| e.source())
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join(": ");
+                tracing::error!(error = %chain, "request failed");
+                page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "システムエラー",
+                    "システムエラーが発生しました。時間をおいて再度お試しください。解決しない場合はシステム担当者に連絡してください。",
+                )
+            }
+        }
     }
 }

@@ -5,15 +5,18 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{TimeDelta, Utc};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use tower_http::set_header::SetResponseHeaderLayer;
 use uketsuke_store::entities::{issued_number, reception_request};
 
+use crate::auth::Session;
 use crate::error::Error;
+use crate::layout::Layout;
 use crate::state::AppState;
+use crate::{account, dashboard};
 
 /// Builds the application's router.
 pub fn router(state: AppState) -> Router {
@@ -29,6 +32,13 @@ pub fn router(state: AppState) -> Router {
     ];
     let mut router = Router::new()
         .route("/", get(index))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/dashboard", get(dashboard::dashboard))
         .route("/healthz", get(healthz))
         .route("/static/site.css", get(stylesheet))
         .with_state(state);
@@ -45,7 +55,7 @@ pub fn router(state: AppState) -> Router {
 #[derive(Template, WebTemplate)]
 #[template(path = "index.html")]
 struct IndexPage {
-    bureau_name: String,
+    layout: Layout,
     bureau_count: usize,
     today_wareki: String,
     today_iso: String,
@@ -55,12 +65,15 @@ struct IndexPage {
 }
 
 #[tracing::instrument(skip_all)]
-async fn index(State(state): State<AppState>) -> Result<IndexPage, Error> {
+async fn index(
+    State(state): State<AppState>,
+    session: Option<Session>,
+) -> Result<IndexPage, Error> {
     let requests = reception_request::Entity::find().count(&state.db).await?;
     let numbers = issued_number::Entity::find().count(&state.db).await?;
     let today = today_in_japan();
     Ok(IndexPage {
-        bureau_name: state.site.bureau_name.clone(),
+        layout: Layout::public(&state, session.as_ref()),
         bureau_count: state.site.bureau_names.len(),
         today_wareki: uketsuke_domain::format_wareki(today),
         today_iso: today.format("%Y-%m-%d").to_string(),

@@ -1,14 +1,28 @@
 //! The shared state of the web application.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use uketsuke_rules::calendar::Calendar;
+
+use crate::auth::AuthSettings;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub site: Arc<SiteInfo>,
+    pub auth: Arc<AuthSettings>,
+    /// Each bureau's calendar of open days, by bureau id.
+    pub calendars: Arc<BTreeMap<String, Calendar>>,
+}
+
+impl AppState {
+    /// The calendar of `bureau_id` (the law's calendar if the bureau is unknown).
+    pub fn calendar(&self, bureau_id: &str) -> Calendar {
+        self.calendars.get(bureau_id).cloned().unwrap_or_default()
+    }
 }
 
 /// Facts about this deployment shown on the pages.

@@ -1,0 +1,281 @@
+//! Staff accounts (職員) and their server-side sessions (セッション).
+//!
+//! Passwords arrive here already hashed (argon2, by the web crate); this module never
+//! sees a password. A session row is keyed by the hash of the cookie's token, so a copy
+//! of the database does not give anyone a live session.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::audit::{self, Actor};
+use crate::entities::{session, user};
+use crate::{Error, Result};
+
+/// The roles, weakest first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 閲覧: reads.
+    Viewer,
+    /// 担当: enters requests, proposes numbers, prints answers.
+    Clerk,
+    /// 決裁: approves numbers, returns, records council decisions.
+    Approver,
+    /// 管理: manages accounts.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Clerk => "clerk",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "閲覧",
+            Role::Clerk => "担当",
+            Role::Approver => "決裁",
+            Role::Admin => "管理",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "viewer" | "閲覧" => Ok(Role::Viewer),
+            "clerk" | "担当" => Ok(Role::Clerk),
+            "approver" | "決裁" => Ok(Role::Approver),
+            "admin" | "管理" => Ok(Role::Admin),
+            other => Err(Error::Invalid(format!(
+                "役割「{other}」は使えません（viewer 閲覧 / clerk 担当 / approver 決裁 / admin 管理）"
+            ))),
+        }
+    }
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub bureau_id: String,
+    pub office_id: Option<i32>,
+}
+
+/// Creates an account; a taken username is a clear error.
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    new: &NewUser,
+    actor: &Actor,
+) -> Result<user::Model> {
+    let username = new.username.trim();
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(Error::Invalid(
+            "ユーザー名は1〜64文字で指定してください".to_owned(),
+        ));
+    }
+    if find_by_username(conn, username).await?.is_some() {
+        return Err(Error::Invalid(format!(
+            "ユーザー名「{username}」は既に使われています"
+        )));
+    }
+    let now = Utc::now();
+    let row = user::ActiveModel {
+        username: Set(username.to_owned()),
+        display_name: Set(new.display_name.clone()),
+        password_hash: Set(new.password_hash.clone()),
+        role: Set(new.role.as_str().to_owned()),
+        bureau_id: Set(new.bureau_id.clone()),
+        office_id: Set(new.office_id),
+        failed_logins: Set(0),
+        active: Set(true),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        "user.create",
+        "user",
+        row.id,
+        None,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// The account with this username.
+pub async fn find_by_username<C: ConnectionTrait>(
+    conn: &C,
+    username: &str,
+) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim()))
+        .one(conn)
+        .await?)
+}
+
+/// Whether the account is locked at `now`.
+pub fn is_locked(user: &user::Model, now: DateTime<Utc>) -> bool {
+    user.locked_until.is_some_and(|until| until > now)
+}
+
+/// Counts a failed login; after `max_failures` the account is locked for `lock_for`.
+pub async fn record_failed_login<C: ConnectionTrait>(
+    conn: &C,
+    user: user::Model,
+    max_failures: i32,
+    lock_for: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    let failures = user.failed_logins + 1;
+    let locking = failures >= max_failures;
+    let id = user.id;
+    let mut active: user::ActiveModel = user.into();
+    active.failed_logins = Set(if locking { 0 } else { failures });
+    if locking {
+        active.locked_until = Set(Some(now + lock_for));
+    }
+    active.updated_at = Set(now);
+    let row = active.update(conn).await?;
+    if locking {
+        audit::record(
+            conn,
+            &Actor::system("auth"),
+            "user.lock",
+            "user",
+            id,
+            None,
+            Some(serde_json::json!({ "locked_until": row.locked_until })),
+        )
+        .await?;
+    }
+    Ok(row)
+}
+
+/// Clears the failure count after a successful login.
+pub async fn record_successful_login<C: ConnectionTrait>(
+    conn: &C,
+    user: user::Model,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    if user.failed_logins == 0 && user.locked_until.is_none() {
+        return Ok(user);
+    }
+    let mut active: user::ActiveModel = user.into();
+    active.failed_logins = Set(0);
+    active.locked_until = Set(None);
+    active.updated_at = Set(now);
+    Ok(active.update(conn).await?)
+}
+
+/// Replaces the password hash (audited without the hash).
+pub async fn set_password<C: ConnectionTrait>(
+    conn: &C,
+    user: user::Model,
+    password_hash: String,
+    actor: &Actor,
+) -> Result<user::Model> {
+    let id = user.id;
+    let now = Utc::now();
+    let mut active: user::ActiveModel = user.into();
+    active.password_hash = Set(password_hash);
+    active.password_changed_at = Set(now);
+    active.updated_at = Set(now);
+    let row = active.update(conn).await?;
+    audit::record(conn, actor, "user.password_change", "user", id, None, None).await?;
+    Ok(row)
+}
+
+/// Creates a session. `id_hash` is the hash of the cookie's token.
+pub async fn create_session<C: ConnectionTrait>(
+    conn: &C,
+    id_hash: &str,
+    user_id: Option<i32>,
+    csrf_token: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<session::Model> {
+    Ok(session::ActiveModel {
+        id: Set(id_hash.to_owned()),
+        user_id: Set(user_id),
+        csrf_token: Set(csrf_token.to_owned()),
+        data: Set(None),
+        expires_at: Set(expires_at),
+        created_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// A live session and its user (if signed in).
+pub async fn find_session<C: ConnectionTrait>(
+    conn: &C,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(session::Model, Option<user::Model>)>> {
+    let Some(s) = session::Entity::find_by_id(id_hash.to_owned())
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if s.expires_at <= now {
+        session::Entity::delete_by_id(s.id).exec(conn).await?;
+        return Ok(None);
+    }
+    let user = match s.user_id {
+        Some(id) => user::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .filter(|u| u.active),
+        None => None,
+    };
+    Ok(Some((s, user)))
+}
+
+/// Ends a session (logout).
+pub async fn delete_session<C: ConnectionTrait>(conn: &C, id_hash: &str) -> Result<()> {
+    session::Entity::delete_by_id(id_hash.to_owned())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (after a password change).
+pub async fn delete_sessions_of<C: ConnectionTrait>(conn: &C, user_id: i32) -> Result<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes expired sessions; returns how many.
+pub async fn purge_expired_sessions<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let result = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(now))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The account with this id.
+pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: i32) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(conn).await?)
+}

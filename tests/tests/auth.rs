@@ -1,0 +1,227 @@
+//! Accounts and access, end to end through the real pages: login with argon2 hashes,
+//! server-side sessions, lockout, CSRF on every form, password change, and each bureau
+//! seeing only its own cases.
+
+use uketsuke_tests::TestApp;
+
+#[tokio::test]
+async fn a_page_for_staff_redirects_to_login_when_nobody_is_signed_in() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/dashboard").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/login").await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("uketsuke_session="));
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Lax"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<label for=\"username\">ユーザー名</label>"));
+}
+
+#[tokio::test]
+async fn a_clerk_signs_in_sees_the_dashboard_and_signs_out() {
+    let app = TestApp::spawn_with(true).await;
+    let password = app.create_user("tanaka", "clerk", "kanto-shinetsu").await;
+    app.login("tanaka", &password).await;
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    assert!(html.contains("ダッシュボード"));
+    assert!(html.contains("tanaka さん（担当）"));
+    assert!(html.contains("回答期限を過ぎた依頼"));
+    assert!(
+        html.contains("ひだまり小児科"),
+        "the demo's overdue request is listed"
+    );
+
+    let csrf = app.csrf("/dashboard").await;
+    let response = app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(app.get("/dashboard").await.status(), 303, "signed out");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_five_failures_lock_the_account() {
+    let app = TestApp::spawn().await;
+    let password = app.create_user("suzuki", "viewer", "kanto-shinetsu").await;
+    for _ in 0..5 {
+        let response = app.try_login("suzuki", "wrong-password-123").await;
+        assert_eq!(response.status(), 200);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("ユーザー名またはパスワードが違います")
+        );
+    }
+    let response = app.try_login("suzuki", &password).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "locked: even the right password does not sign in"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("ロックされています")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_user_gets_the_same_message_as_a_wrong_password() {
+    let app = TestApp::spawn().await;
+    let response = app.try_login("nobody", "whatever-password").await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("ユーザー名またはパスワードが違います")
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_csrf_token_is_refused() {
+    let app = TestApp::spawn().await;
+    let password = app.create_user("sato", "clerk", "kanto-shinetsu").await;
+    let _ = app.get("/login").await;
+    let response = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf", "forged"),
+                ("username", "sato"),
+                ("password", password.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    app.login("sato", &password).await;
+    let response = app.post_form("/logout", &[("csrf", "forged")]).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.get("/dashboard").await.status(), 200, "still signed in");
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_password_and_ends_old_sessions() {
+    let app = TestApp::spawn().await;
+    let old = app.create_user("ito", "approver", "kanto-shinetsu").await;
+    app.login("ito", &old).await;
+    let csrf = app.csrf("/password").await;
+    let response = app
+        .post_form(
+            "/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("current", "not-it-at-all"),
+                ("new", "brand-new-password-1"),
+                ("confirm", "brand-new-password-1"),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("現在のパスワードが違います")
+    );
+    let response = app
+        .post_form(
+            "/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("current", old.as_str()),
+                ("new", "short"),
+                ("confirm", "short"),
+            ],
+        )
+        .await;
+    assert!(response.text().await.unwrap().contains("12文字以上"));
+    let response = app
+        .post_form(
+            "/password",
+            &[
+                ("csrf", csrf.as_str()),
+                ("current", old.as_str()),
+                ("new", "brand-new-password-1"),
+                ("confirm", "brand-new-password-1"),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("パスワードを変更しました")
+    );
+
+    let other = TestApp::client_for(&app);
+    let page = other
+        .get(format!("{}/login", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = uketsuke_tests::csrf_of(&page);
+    let response = other
+        .post(format!("{}/login", app.base_url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "ito"),
+            ("password", old.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the old password no longer works");
+    let response = other
+        .post(format!("{}/login", app.base_url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "ito"),
+            ("password", "brand-new-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "the new one does");
+}
+
+#[tokio::test]
+async fn staff_of_another_bureau_see_none_of_its_cases() {
+    let app = TestApp::spawn_with(true).await;
+    let password = app.create_user("kyushu-clerk", "clerk", "kyushu").await;
+    app.login("kyushu-clerk", &password).await;
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    assert!(
+        !html.contains("ひだまり小児科"),
+        "a kanto-shinetsu case must not show in kyushu"
+    );
+    assert!(html.contains("回答期限を過ぎた依頼（0件）"));
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2_hashes() {
+    let app = TestApp::spawn().await;
+    let password = app.create_user("kato", "admin", "kanto-shinetsu").await;
+    let user = uketsuke_store::users::find_by_username(&app.db, "kato")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.starts_with("$argon2"));
+    assert!(!user.password_hash.contains(&password));
+}
