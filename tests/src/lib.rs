@@ -3,6 +3,8 @@
 //! its own: a fresh SQLite file, or, when `TEST_DATABASE_URL` names a PostgreSQL
 //! server, a fresh database named by a UUID that is dropped afterwards.
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -234,6 +236,30 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// A copy of `config/` pointing at this app's database and at an SMTP server on
+    /// `smtp_port`, for running the command line in-process. Removed on drop.
+    pub fn cli_config(&self, smtp_port: u16) -> CliConfig {
+        let dir =
+            std::env::temp_dir().join(format!("uketsuke-config-{}", uuid::Uuid::new_v4().simple()));
+        let source = config_dir();
+        std::fs::create_dir_all(dir.join("bureaus")).unwrap_or_else(|e| panic!("{e}"));
+        for entry in std::fs::read_dir(source.join("bureaus")).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            if let Some(name) = path.file_name() {
+                std::fs::copy(&path, dir.join("bureaus").join(name))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        let default =
+            std::fs::read_to_string(source.join("default.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let default = default
+            .replace("sqlite://data/uketsuke.sqlite?mode=rwc", &self.database.url)
+            .replace("port = 1025", &format!("port = {smtp_port}"))
+            .replace("timeout_secs = 60", "timeout_secs = 5");
+        std::fs::write(dir.join("default.toml"), default).unwrap_or_else(|e| panic!("{e}"));
+        CliConfig(dir)
+    }
+
     /// A second, independent browser (its own cookies).
     pub fn client_for(_app: &TestApp) -> reqwest::Client {
         reqwest::Client::builder()
@@ -250,6 +276,27 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+}
+
+/// A temporary configuration folder (see [`TestApp::cli_config`]).
+pub struct CliConfig(pub PathBuf);
+
+impl CliConfig {
+    /// Runs `uketsuke ARGS` in-process, exactly as the binary parses and runs them.
+    pub async fn run(&self, args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
+        use clap::Parser;
+        let dir = self.0.to_string_lossy().into_owned();
+        let argv = ["uketsuke", "--config", dir.as_str()]
+            .into_iter()
+            .chain(args.iter().copied());
+        uketsuke::cli::run(uketsuke::cli::Cli::try_parse_from(argv)?).await
+    }
+}
+
+impl Drop for CliConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -61,6 +61,16 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Scheduled jobs: list them, or run one for a period by hand.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// The email outbox.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// Staff accounts.
     User {
         #[command(subcommand)]
@@ -95,6 +105,27 @@ pub enum MigrateAction {
     },
     /// List migrations and whether each is applied.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// List the jobs and their latest runs.
+    List,
+    /// Run a job for one period (a period already run is not run again).
+    Run {
+        /// council-export, digest or not-designated-review.
+        job: String,
+        /// council-export: the council session's id; the others: BUREAU:YYYY-MM-DD
+        /// (default: the default bureau, today).
+        #[arg(long)]
+        period: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// Send every message that is due, now.
+    Send,
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +285,10 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
         Command::Config {
             action: ConfigAction::Check,
         } => config_check(&settings),
+        Command::Jobs { action } => jobs_command(&settings, action).await?,
+        Command::Outbox {
+            action: OutboxAction::Send,
+        } => outbox_send(&settings).await?,
         Command::User {
             action:
                 UserAction::Add {
@@ -301,6 +336,7 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = %startup::redact(&settings.database.url), "listening");
     eprintln!("uketsuke: http://{addr}/ で待ち受けています（終了は Ctrl-C）");
+    startup::spawn_background(app.db(), settings)?;
     app.run_until_stopped().await
 }
 
@@ -424,6 +460,53 @@ fn calendar_closed(
         out.push_str(&format!("{}\t{reason}\n", day.format("%Y-%m-%d")));
     }
     print!("{out}");
+    Ok(())
+}
+
+async fn jobs_command(settings: &Settings, action: JobsAction) -> anyhow::Result<()> {
+    let db = startup::prepare_database(settings).await?;
+    match action {
+        JobsAction::List => {
+            for (name, what) in crate::jobs::JOBS {
+                println!("{name}\t{what}");
+            }
+            for run in uketsuke_store::jobs::recent(&db, 20).await? {
+                println!(
+                    "run\t{}\t{}\t{}\t{}\t{}",
+                    run.job,
+                    run.period,
+                    run.status,
+                    run.started_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    run.detail.unwrap_or_default()
+                );
+            }
+        }
+        JobsAction::Run { job, period } => {
+            let period = match period {
+                Some(p) => p,
+                None if job == "council-export" => {
+                    bail!("council-export には --period（地医協の回のID）が必要です")
+                }
+                None => format!(
+                    "{}:{}",
+                    settings.app.default_bureau,
+                    crate::jobs::now_in_japan().date().format("%Y-%m-%d")
+                ),
+            };
+            let report = crate::jobs::run(&db, settings, &job, &period).await?;
+            println!("{}", serde_json::to_string(&report)?);
+        }
+    }
+    Ok(())
+}
+
+async fn outbox_send(settings: &Settings) -> anyhow::Result<()> {
+    let db = startup::prepare_database(settings).await?;
+    let mailer = uketsuke_mailer::Mailer::new(&settings.smtp)?;
+    let report =
+        crate::dispatch::send_due(&db, &mailer, &settings.smtp.from, &settings.outbox.policy())
+            .await?;
+    println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 

@@ -5,9 +5,13 @@
 //! - [`settings`]: the layered configuration and the bureaus' files;
 //! - [`startup`]: connecting, migrating and serving;
 //! - [`cli`]: the commands for staff scripts and IT (`code`, `calendar`, `due`, `rules`…);
-//! - [`demo`]: demo data — one bureau with requests in every state.
+//! - [`demo`]: demo data — one bureau with requests in every state;
+//! - [`jobs`]: the scheduled jobs (council export, digest, 未指定 review);
+//! - [`dispatch`]: sending the outbox over SMTP.
 
 pub mod cli;
 pub mod demo;
+pub mod dispatch;
+pub mod jobs;
 pub mod settings;
 pub mod startup;

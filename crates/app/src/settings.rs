@@ -13,6 +13,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use uketsuke_domain::{Bureau, Prefecture};
+use uketsuke_export::ListLayout;
+use uketsuke_mailer::SmtpSettings;
 use uketsuke_rules::calendar::{Calendar, CalendarConfig};
 use uketsuke_rules::deadlines::DeadlineConfig;
 use uketsuke_rules::eligibility::EligibilityPolicy;
@@ -32,6 +34,15 @@ pub struct Settings {
     pub eligibility: EligibilityPolicy,
     #[serde(default)]
     pub numbering: NumberingPolicy,
+    /// The SMTP server mail is sent through.
+    #[serde(default)]
+    pub smtp: SmtpSettings,
+    /// How the outbox retries.
+    #[serde(default)]
+    pub outbox: OutboxSettings,
+    /// When the scheduled jobs run (Japan time).
+    #[serde(default)]
+    pub schedule: ScheduleSettings,
     /// Filled from `config/bureaus/*.toml`, not from the layered files.
     #[serde(skip)]
     pub bureaus: Vec<BureauSettings>,
@@ -65,6 +76,75 @@ pub struct AppSettings {
     pub default_bureau: String,
 }
 
+/// The outbox's retry policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// After this many failed attempts a message is given up (送信不能).
+    pub max_attempts: i32,
+    /// The first retry waits this many seconds; each further one twice as long.
+    pub base_delay_secs: i64,
+    /// No wait is longer than this.
+    pub max_delay_secs: i64,
+    /// How long a claimed message belongs to one sender.
+    pub lease_secs: i64,
+    /// How often `serve` looks for mail to send.
+    pub poll_secs: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay_secs: 60,
+            max_delay_secs: 6 * 3600,
+            lease_secs: 300,
+            poll_secs: 30,
+        }
+    }
+}
+
+impl OutboxSettings {
+    /// The store's retry policy.
+    pub fn policy(&self) -> uketsuke_store::outbox::RetryPolicy {
+        uketsuke_store::outbox::RetryPolicy {
+            max_attempts: self.max_attempts,
+            base_delay: chrono::TimeDelta::seconds(self.base_delay_secs),
+            max_delay: chrono::TimeDelta::seconds(self.max_delay_secs),
+            lease: chrono::TimeDelta::seconds(self.lease_secs),
+        }
+    }
+}
+
+/// When the scheduled jobs run, in Japan time (Asia/Tokyo, UTC+9, no daylight saving).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Whether `serve` runs the jobs itself (turn off where a separate runner does).
+    pub enabled: bool,
+    /// After a council session, on the next open day at this time: send its 一覧表.
+    pub council_export_at: chrono::NaiveTime,
+    /// Each open day at this time: the digest of answers due and overdue.
+    pub digest_at: chrono::NaiveTime,
+    /// Each open day at this time: the list of facilities to confirm as 未指定.
+    pub not_designated_at: chrono::NaiveTime,
+    /// How often the scheduler looks at the clock.
+    pub tick_secs: u64,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        let at = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+        Self {
+            enabled: true,
+            council_export_at: at(9, 0),
+            digest_at: at(8, 30),
+            not_designated_at: at(8, 45),
+            tick_secs: 60,
+        }
+    }
+}
+
 /// One bureau's file, `config/bureaus/{id}.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +167,9 @@ pub struct BureauSettings {
     pub council_dates: BTreeMap<String, Vec<NaiveDate>>,
     #[serde(default)]
     pub recipients: Recipients,
+    /// The 新規指定医療機関一覧表's title and columns (rename, drop, reorder).
+    #[serde(default)]
+    pub export: ListLayout,
 }
 
 /// An office (事務所・分室).
@@ -233,6 +316,9 @@ fn check_bureau(file: &Path, b: &BureauSettings) -> anyhow::Result<()> {
     }
     b.calendar()
         .map_err(|e| anyhow::anyhow!("{}: {e:#}", at("calendar")))?;
+    b.export
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", at("export")))?;
     b.deadlines
         .validate()
         .map_err(|e| anyhow::anyhow!("{}: {e}", at("deadlines")))?;

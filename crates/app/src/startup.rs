@@ -89,6 +89,11 @@ impl Application {
         Ok(Self { listener, state })
     }
 
+    /// The application's database pool.
+    pub fn db(&self) -> DatabaseConnection {
+        self.state.db.clone()
+    }
+
     /// The address actually bound.
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
@@ -102,6 +107,39 @@ impl Application {
             .await
             .context("サーバーが異常終了しました")
     }
+}
+
+/// Starts the scheduler (if enabled) and the outbox dispatcher as background tasks.
+pub fn spawn_background(db: DatabaseConnection, settings: Settings) -> anyhow::Result<()> {
+    let mailer = uketsuke_mailer::Mailer::new(&settings.smtp).context("SMTP の設定が不正です")?;
+    let settings = Arc::new(settings);
+    if settings.schedule.enabled {
+        let (db, settings) = (db.clone(), settings.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(
+                settings.schedule.tick_secs.max(5),
+            ));
+            loop {
+                tick.tick().await;
+                crate::jobs::tick(&db, &settings, crate::jobs::now_in_japan()).await;
+            }
+        });
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(
+            settings.outbox.poll_secs.max(1),
+        ));
+        let policy = settings.outbox.policy();
+        loop {
+            tick.tick().await;
+            if let Err(e) =
+                crate::dispatch::send_due(&db, &mailer, &settings.smtp.from, &policy).await
+            {
+                tracing::error!(error = %format!("{e:#}"), "outbox dispatch failed");
+            }
+        }
+    });
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,2 +1,38 @@
 //! Export (出力): turns rows into bytes — the 「新規指定医療機関一覧表」 and the answers
-//! (回答書) as .xlsx with rust_xlsxwriter, and CSV. It never touches the database.
+//! (回答書) as .xlsx with rust_xlsxwriter, and the list as CSV. It never touches the
+//! database: callers load the rows and hand them over.
+//!
+//! A guided tour:
+//! - [`layout`]: the columns of the list ([`Column`], [`ColumnSpec`], [`ListLayout`]),
+//!   which a bureau can rename, drop or reorder in its configuration.
+//! - [`row`]: [`ListRow`], one approved facility, and how each column reads from it.
+//! - [`list`]: [`list_xlsx`], the 一覧表 as an Excel workbook in the bureaus' house style.
+//! - [`csv`]: [`list_csv`], the same columns as CSV (UTF-8 with BOM, or Shift_JIS).
+//! - [`answer`]: [`answer_xlsx`], the 「受付番号 情報提供依頼書 兼 回答書」 (別紙1) answer.
+//! - [`text`]: display widths and 全角 digits shared by the writers.
+//! - [`error`]: the one error type, with messages in Japanese.
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use uketsuke_export::{ListLayout, list_xlsx};
+//!
+//! let as_of = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
+//! let bytes = list_xlsx(&ListLayout::default(), as_of, Some("第123回 地医協"), &[])?;
+//! assert!(bytes.starts_with(b"PK")); // an .xlsx is a zip file
+//! # Ok::<(), uketsuke_export::Error>(())
+//! ```
+
+pub mod answer;
+pub mod csv;
+pub mod error;
+pub mod layout;
+pub mod list;
+pub mod row;
+pub mod text;
+
+pub use answer::{AnswerSheet, answer_xlsx};
+pub use csv::{CsvEncoding, list_csv};
+pub use error::{Error, Result};
+pub use layout::{Column, ColumnSpec, ListLayout};
+pub use list::{XLSX_MIME, list_xlsx};
+pub use row::ListRow;

@@ -16,7 +16,7 @@ use crate::auth::Session;
 use crate::error::Error;
 use crate::layout::Layout;
 use crate::state::AppState;
-use crate::{account, dashboard};
+use crate::{account, dashboard, deliveries};
 
 /// Builds the application's router.
 pub fn router(state: AppState) -> Router {
@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
             get(account::password_form).post(account::change_password),
         )
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/{id}/resend", post(deliveries::resend))
+        .route("/not-designated", get(deliveries::proposals))
+        .route("/not-designated/{id}", post(deliveries::confirm))
         .route("/healthz", get(healthz))
         .route("/static/site.css", get(stylesheet))
         .with_state(state);

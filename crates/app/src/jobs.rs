@@ -1,0 +1,501 @@
+//! Scheduled jobs (定時処理), each run once per period thanks to the store's
+//! (job, period) record:
+//!
+//! - `council-export` (period: the council session's id): after a 地医協 session, the
+//!   「新規指定医療機関一覧表」 of the facilities it approved, as .xlsx, queued for the
+//!   実施機関 — the export and its outbox row in one transaction;
+//! - `digest` (period: `BUREAU:YYYY-MM-DD`): to staff, the answers due within three open
+//!   days and those overdue;
+//! - `not-designated-review` (period: `BUREAU:YYYY-MM-DD`): to staff, facilities whose
+//!   designation date has passed with no approval, to confirm as 「8. 未指定」 on the web
+//!   page (a person confirms; nothing is marked silently).
+//!
+//! [`tick`] is what `serve` calls every minute: it works out which periods are due now
+//! (Japan time) and runs them; running a period that already ran does nothing.
+
+use anyhow::{Context, bail};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uketsuke_domain::{InstitutionCode, Prefecture, RequestKind, format_wareki};
+use uketsuke_export::{ListRow, XLSX_MIME, list_xlsx};
+use uketsuke_store::entities::{council_session, issued_number, reception_request};
+use uketsuke_store::outbox::{self, NewAttachment, NewMessage};
+use uketsuke_store::requests::status;
+
+use crate::settings::{BureauSettings, Settings};
+
+/// The jobs, by name.
+pub const JOBS: [(&str, &str); 3] = [
+    (
+        "council-export",
+        "地医協の答申後、新規指定医療機関一覧表を実施機関へ送る（期間: 地医協の回のID）",
+    ),
+    (
+        "digest",
+        "回答期限が3開庁日以内・超過の依頼を職員へ通知する（期間: 局ID:日付）",
+    ),
+    (
+        "not-designated-review",
+        "指定希望日を過ぎて答申のない依頼を、未指定の確認のため職員へ通知する（期間: 局ID:日付）",
+    ),
+];
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub job: String,
+    pub period: String,
+    /// `done`, `already-done` or `nothing-to-send`.
+    pub outcome: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_id: Option<i64>,
+}
+
+/// Now in Japan (JST).
+pub fn now_in_japan() -> NaiveDateTime {
+    (Utc::now() + TimeDelta::hours(9)).naive_utc()
+}
+
+/// Runs `job` for `period`.
+pub async fn run(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    job: &str,
+    period: &str,
+) -> anyhow::Result<RunReport> {
+    match job {
+        "council-export" => council_export(db, settings, period).await,
+        "digest" => digest(db, settings, period).await,
+        "not-designated-review" => not_designated_review(db, settings, period).await,
+        other => bail!(
+            "ジョブ '{other}' はありません（{}）",
+            JOBS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Queues `message` and records the run, in one transaction; a period already run is
+/// reported and nothing is queued.
+async fn record_and_queue(
+    db: &DatabaseConnection,
+    job: &str,
+    period: &str,
+    message: Option<NewMessage>,
+    detail: String,
+) -> anyhow::Result<RunReport> {
+    let txn = db.begin().await?;
+    let Some(run) = uketsuke_store::jobs::claim(&txn, job, period).await? else {
+        txn.rollback().await?;
+        return Ok(RunReport {
+            job: job.to_owned(),
+            period: period.to_owned(),
+            outcome: "already-done",
+            detail: "この期間は実行済みです".to_owned(),
+            outbox_id: None,
+        });
+    };
+    let outbox_id = match &message {
+        Some(m) => Some(outbox::enqueue(&txn, m, Utc::now()).await?.id),
+        None => None,
+    };
+    uketsuke_store::jobs::finish(&txn, run, true, &detail).await?;
+    txn.commit().await?;
+    Ok(RunReport {
+        job: job.to_owned(),
+        period: period.to_owned(),
+        outcome: if message.is_some() {
+            "done"
+        } else {
+            "nothing-to-send"
+        },
+        detail,
+        outbox_id,
+    })
+}
+
+/// The rows of the 一覧表 for one council session: its approved facilities and numbers.
+pub async fn council_rows(
+    db: &DatabaseConnection,
+    session: &council_session::Model,
+) -> anyhow::Result<Vec<ListRow>> {
+    let requests = reception_request::Entity::find()
+        .filter(reception_request::Column::CouncilSessionId.eq(session.id))
+        .filter(reception_request::Column::Status.eq(status::DESIGNATED))
+        .order_by_asc(reception_request::Column::Id)
+        .all(db)
+        .await?;
+    let mut rows = Vec::with_capacity(requests.len());
+    for r in &requests {
+        let number = issued_number::Entity::find()
+            .filter(issued_number::Column::RequestId.eq(r.id))
+            .filter(issued_number::Column::Status.eq(uketsuke_store::issuance::status::APPROVED))
+            .one(db)
+            .await?
+            .with_context(|| {
+                format!(
+                    "指定済みの依頼（ID {}）に決裁済みの受付番号がありません",
+                    r.id
+                )
+            })?;
+        let code = InstitutionCode::parse(&number.code)?;
+        let kind: RequestKind = r.kind.parse()?;
+        let founder = match (&r.founder_name, &r.corporation_name) {
+            (Some(name), _) => name.clone(),
+            (None, Some(corp)) => [
+                Some(corp.as_str()),
+                r.representative_title.as_deref(),
+                r.representative_name.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+            (None, None) => String::new(),
+        };
+        let sibling_code = match r.sibling_id {
+            Some(sibling) => issued_number::Entity::find()
+                .filter(issued_number::Column::RequestId.eq(sibling))
+                .filter(
+                    issued_number::Column::Status.eq(uketsuke_store::issuance::status::APPROVED),
+                )
+                .one(db)
+                .await?
+                .map(|n| n.code[3..].to_owned()),
+            None => None,
+        };
+        rows.push(ListRow {
+            prefecture: code.prefecture(),
+            kind,
+            institution_code: code.clone(),
+            reception_number: code.to_string(),
+            medical_code: code.medical_code().to_string(),
+            combined_code: sibling_code,
+            facility_name: r.facility_name.clone(),
+            postal_code: r.facility_postal_code.clone(),
+            address: r.facility_address.clone(),
+            phone: Some(r.contact_phone.clone()),
+            founder,
+            designation_date: r.designated_on.unwrap_or(r.designation_date),
+            council_date: Some(session.held_on),
+            note: None,
+        });
+    }
+    Ok(rows)
+}
+
+async fn council_export(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    period: &str,
+) -> anyhow::Result<RunReport> {
+    let id: i32 = period.trim().parse().with_context(|| {
+        format!("council-export の期間は地医協の回のID（数字）です: '{period}'")
+    })?;
+    let session = council_session::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .with_context(|| format!("地医協の回（ID {id}）がありません"))?;
+    let bureau = settings.bureau(&session.bureau_id)?;
+    let rows = council_rows(db, &session).await?;
+    if rows.is_empty() {
+        let detail = format!(
+            "{}（{}）で答申された医療機関はありません",
+            session.name,
+            format_wareki(session.held_on)
+        );
+        return record_and_queue(db, "council-export", period, None, detail).await;
+    }
+    let prefecture = Prefecture::parse(&session.prefecture)?;
+    let xlsx = list_xlsx(
+        &bureau.export,
+        session.held_on,
+        Some(&format!("{} {}", bureau.name, session.name)),
+        &rows,
+    )?;
+    let file_name = format!(
+        "新規指定医療機関一覧表_{}_{}.xlsx",
+        prefecture.name(),
+        format_wareki(session.held_on)
+    );
+    let body = format!(
+        "医療保険情報提供等実施機関 御中\n\n\
+         {held}に開催された{council}において保険医療機関・保険薬局の指定について答申がありましたので、\
+         新規指定医療機関一覧表（{count}件）を送付します。\n\n\
+         添付: {file}\n\n{bureau}\n（このメールは受付番号管理システムから送信しています）\n",
+        held = format_wareki(session.held_on),
+        council = session.name,
+        count = rows.len(),
+        file = file_name,
+        bureau = bureau.name,
+    );
+    let message = NewMessage {
+        dedupe_key: format!("council-export:{}", session.id),
+        kind: "council-export".to_owned(),
+        bureau_id: Some(bureau.id.clone()),
+        recipients: bureau.recipients.implementing_body.clone(),
+        subject: format!(
+            "【{}】新規指定医療機関一覧表の送付（{}答申分）",
+            bureau.name,
+            format_wareki(session.held_on)
+        ),
+        body,
+        attachment: Some(NewAttachment {
+            name: file_name,
+            mime: XLSX_MIME.to_owned(),
+            bytes: xlsx,
+        }),
+    };
+    if message.recipients.is_empty() {
+        bail!("局 {} の recipients.implementing_body が空です", bureau.id);
+    }
+    let detail = format!("{}件を一覧表にしました", rows.len());
+    record_and_queue(db, "council-export", period, Some(message), detail).await
+}
+
+/// `BUREAU:YYYY-MM-DD`.
+fn bureau_day<'a>(
+    settings: &'a Settings,
+    period: &str,
+) -> anyhow::Result<(&'a BureauSettings, NaiveDate)> {
+    let (bureau, day) = period.split_once(':').with_context(|| {
+        format!(
+            "期間は「局ID:日付」の形で指定してください（例 kanto-shinetsu:2026-11-24）: '{period}'"
+        )
+    })?;
+    let day = uketsuke_domain::parse_date(day)?;
+    Ok((settings.bureau(bureau)?, day))
+}
+
+async fn open_requests(
+    db: &DatabaseConnection,
+    bureau: &str,
+    statuses: &[&str],
+) -> anyhow::Result<Vec<reception_request::Model>> {
+    Ok(reception_request::Entity::find()
+        .filter(reception_request::Column::BureauId.eq(bureau))
+        .filter(reception_request::Column::Status.is_in(statuses.iter().copied()))
+        .order_by_asc(reception_request::Column::AnswerDue)
+        .all(db)
+        .await?)
+}
+
+fn staff_message(
+    bureau: &BureauSettings,
+    job: &str,
+    period: &str,
+    subject: String,
+    body: String,
+) -> NewMessage {
+    NewMessage {
+        dedupe_key: format!("{job}:{period}"),
+        kind: job.to_owned(),
+        bureau_id: Some(bureau.id.clone()),
+        recipients: bureau.recipients.staff.clone(),
+        subject,
+        body,
+        attachment: None,
+    }
+}
+
+async fn digest(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    period: &str,
+) -> anyhow::Result<RunReport> {
+    let (bureau, day) = bureau_day(settings, period)?;
+    let calendar = bureau.calendar()?;
+    let limit = calendar.add_open_days(day, 3);
+    let open = open_requests(
+        db,
+        &bureau.id,
+        &[status::RECEIVED, status::PROPOSED, status::ISSUED],
+    )
+    .await?;
+    let mut overdue = Vec::new();
+    let mut soon = Vec::new();
+    for r in &open {
+        let due = r.answer_due_override.unwrap_or(r.answer_due);
+        let line = format!(
+            "・{}（{}）回答期限 {}",
+            r.facility_name,
+            kind_label(&r.kind),
+            format_wareki(due)
+        );
+        if due < day {
+            overdue.push(line);
+        } else if due <= limit {
+            soon.push(line);
+        }
+    }
+    if overdue.is_empty() && soon.is_empty() {
+        return record_and_queue(
+            db,
+            "digest",
+            period,
+            None,
+            "対象の依頼はありません".to_owned(),
+        )
+        .await;
+    }
+    let body = format!(
+        "{bureau} 受付番号担当各位\n\n{date}時点の回答期限の状況です。\n\n\
+         ■ 回答期限を過ぎた依頼（{o}件）\n{overdue}\n\n■ 3開庁日以内に回答期限が来る依頼（{s}件）\n{soon}\n",
+        bureau = bureau.name,
+        date = format_wareki(day),
+        o = overdue.len(),
+        overdue = if overdue.is_empty() {
+            "なし".to_owned()
+        } else {
+            overdue.join("\n")
+        },
+        s = soon.len(),
+        soon = if soon.is_empty() {
+            "なし".to_owned()
+        } else {
+            soon.join("\n")
+        },
+    );
+    let subject = format!(
+        "【回答期限】超過{}件・3開庁日以内{}件（{}）",
+        overdue.len(),
+        soon.len(),
+        format_wareki(day)
+    );
+    let detail = format!("超過{}件・3開庁日以内{}件", overdue.len(), soon.len());
+    record_and_queue(
+        db,
+        "digest",
+        period,
+        Some(staff_message(bureau, "digest", period, subject, body)),
+        detail,
+    )
+    .await
+}
+
+async fn not_designated_review(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    period: &str,
+) -> anyhow::Result<RunReport> {
+    let (bureau, day) = bureau_day(settings, period)?;
+    let candidates: Vec<_> = open_requests(db, &bureau.id, &[status::ISSUED, status::ANSWERED])
+        .await?
+        .into_iter()
+        .filter(|r| r.designation_date < day)
+        .collect();
+    if candidates.is_empty() {
+        return record_and_queue(
+            db,
+            "not-designated-review",
+            period,
+            None,
+            "対象の依頼はありません".to_owned(),
+        )
+        .await;
+    }
+    let lines: Vec<String> = candidates
+        .iter()
+        .map(|r| {
+            format!(
+                "・{}（{}）指定希望日 {}",
+                r.facility_name,
+                kind_label(&r.kind),
+                format_wareki(r.designation_date)
+            )
+        })
+        .collect();
+    let body = format!(
+        "{bureau} 受付番号担当各位\n\n指定希望日を過ぎても答申のない依頼が{n}件あります。\n\
+         指定に至らなかったことを確認のうえ、システムの「未指定の確認」画面で「8. 未指定」として記録してください。\n\
+         （システムが自動で未指定にすることはありません）\n\n{list}\n",
+        bureau = bureau.name,
+        n = candidates.len(),
+        list = lines.join("\n"),
+    );
+    let subject = format!(
+        "【未指定の確認】指定希望日を過ぎた依頼 {}件（{}）",
+        candidates.len(),
+        format_wareki(day)
+    );
+    let detail = format!("{}件", candidates.len());
+    let message = staff_message(bureau, "not-designated-review", period, subject, body);
+    record_and_queue(db, "not-designated-review", period, Some(message), detail).await
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    kind.parse::<RequestKind>()
+        .map(|k| k.label())
+        .unwrap_or("不明")
+}
+
+/// The runs due at `now` (Japan time): council exports whose next open day after the
+/// session has come (and its time has passed), and each bureau's daily jobs on open days.
+pub async fn due_runs(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: NaiveDateTime,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let today = now.date();
+    let time = now.time();
+    let mut due = Vec::new();
+    let recent = council_session::Entity::find()
+        .filter(council_session::Column::HeldOn.lt(today))
+        .filter(council_session::Column::HeldOn.gte(today - TimeDelta::days(31)))
+        .all(db)
+        .await?;
+    for session in recent {
+        let Ok(bureau) = settings.bureau(&session.bureau_id) else {
+            continue;
+        };
+        let calendar = bureau.calendar()?;
+        let send_on = calendar.next_open_on_or_after(session.held_on + TimeDelta::days(1));
+        if today > send_on || (today == send_on && time >= settings.schedule.council_export_at) {
+            due.push(("council-export".to_owned(), session.id.to_string()));
+        }
+    }
+    for bureau in &settings.bureaus {
+        if !bureau.calendar()?.is_open(today) {
+            continue;
+        }
+        let period = format!("{}:{}", bureau.id, today.format("%Y-%m-%d"));
+        if time >= settings.schedule.digest_at {
+            due.push(("digest".to_owned(), period.clone()));
+        }
+        if time >= settings.schedule.not_designated_at {
+            due.push(("not-designated-review".to_owned(), period));
+        }
+    }
+    Ok(due)
+}
+
+/// Runs every due period that has not run yet; one failing job does not stop the others.
+pub async fn tick(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: NaiveDateTime,
+) -> Vec<RunReport> {
+    let due = match due_runs(db, settings, now).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "cannot compute due jobs");
+            return Vec::new();
+        }
+    };
+    let mut reports = Vec::new();
+    for (job, period) in due {
+        match run(db, settings, &job, &period).await {
+            Ok(report) => {
+                if report.outcome != "already-done" {
+                    tracing::info!(job, period, outcome = report.outcome, "job ran");
+                }
+                reports.push(report);
+            }
+            Err(e) => tracing::error!(job, period, error = %format!("{e:#}"), "job failed"),
+        }
+    }
+    reports
+}

@@ -1,0 +1,256 @@
+//! The delivery log (送信記録) and the 未指定 review (未指定の確認): what the mailer sent
+//! or could not send, with 再送 for an approver; and the requests whose designation date
+//! has passed with no approval, which an approver confirms as 「8. 未指定」 one by one.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use chrono::{TimeDelta, Utc};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::Deserialize;
+use uketsuke_domain::format_wareki;
+use uketsuke_store::entities::{outbox as outbox_row, reception_request};
+use uketsuke_store::outbox;
+use uketsuke_store::requests::{self, status};
+use uketsuke_store::users::Role;
+
+use crate::auth::CurrentUser;
+use crate::dashboard::kind_label;
+use crate::error::Error;
+use crate::layout::Layout;
+use crate::routes::today_in_japan;
+use crate::state::AppState;
+
+/// One message in the log.
+pub struct Delivery {
+    pub id: i64,
+    pub created: String,
+    pub subject: String,
+    pub recipients: String,
+    pub attachment: String,
+    pub status_label: &'static str,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: String,
+    pub sent: String,
+    pub can_resend: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "deliveries.html")]
+pub struct DeliveriesPage {
+    layout: Layout,
+    deliveries: Vec<Delivery>,
+    approver: bool,
+}
+
+/// Japan time, to the minute, for the log.
+fn jst(t: chrono::DateTime<Utc>) -> String {
+    (t + TimeDelta::hours(9))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// `GET /deliveries`.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<DeliveriesPage, Error> {
+    let rows = outbox_row::Entity::find()
+        .filter(outbox_row::Column::BureauId.eq(&user.user.bureau_id))
+        .order_by_desc(outbox_row::Column::Id)
+        .limit(200)
+        .all(&state.db)
+        .await?;
+    let approver = user.role >= Role::Approver;
+    let deliveries = rows
+        .into_iter()
+        .map(|r| {
+            let recipients: Vec<String> =
+                serde_json::from_value(r.recipients.clone()).unwrap_or_default();
+            Delivery {
+                id: r.id,
+                created: jst(r.created_at),
+                subject: r.subject,
+                recipients: recipients.join(", "),
+                attachment: r.attachment_name.unwrap_or_default(),
+                status_label: outbox::status::label(&r.status),
+                can_resend: approver
+                    && (r.status == outbox::status::SENT || r.status == outbox::status::DEAD),
+                status: r.status,
+                attempts: r.attempts,
+                last_error: r.last_error.unwrap_or_default(),
+                sent: r.sent_at.map(jst).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(DeliveriesPage {
+        layout: Layout::signed_in(&state, &user),
+        deliveries,
+        approver,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /deliveries/{id}/resend` (決裁).
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, outbox_id = id))]
+pub async fn resend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, Error> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Approver)?;
+    let row = outbox_row::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    user.require_bureau(row.bureau_id.as_deref().unwrap_or_default())?;
+    let txn = state.db.begin().await?;
+    let before = serde_json::json!({ "status": row.status, "attempts": row.attempts });
+    let row = outbox::requeue(&txn, id, Utc::now()).await?;
+    uketsuke_store::audit::record(
+        &txn,
+        &user.actor(),
+        "outbox.resend",
+        "outbox",
+        id,
+        Some(before),
+        Some(serde_json::json!({ "status": row.status, "attempts": row.attempts })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Redirect::to("/deliveries"))
+}
+
+/// A request to confirm as 未指定.
+pub struct Proposal {
+    pub id: i32,
+    pub facility_name: String,
+    pub kind_label: &'static str,
+    pub status_label: &'static str,
+    pub designation_wareki: String,
+    pub designation_iso: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "not_designated.html")]
+pub struct NotDesignatedPage {
+    layout: Layout,
+    proposals: Vec<Proposal>,
+    approver: bool,
+    done: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /not-designated`: requests whose designation date has passed with no approval.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id))]
+pub async fn proposals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<DoneQuery>,
+) -> Result<NotDesignatedPage, Error> {
+    let today = today_in_japan();
+    let rows = reception_request::Entity::find()
+        .filter(reception_request::Column::BureauId.eq(&user.user.bureau_id))
+        .filter(reception_request::Column::Status.is_in([status::ISSUED, status::ANSWERED]))
+        .filter(reception_request::Column::DesignationDate.lt(today))
+        .order_by_asc(reception_request::Column::DesignationDate)
+        .all(&state.db)
+        .await?;
+    let proposals = rows
+        .iter()
+        .map(|r| Proposal {
+            id: r.id,
+            facility_name: r.facility_name.clone(),
+            kind_label: kind_label(&r.kind),
+            status_label: status::label(&r.status),
+            designation_wareki: format_wareki(r.designation_date),
+            designation_iso: r.designation_date.format("%Y-%m-%d").to_string(),
+        })
+        .collect();
+    Ok(NotDesignatedPage {
+        layout: Layout::signed_in(&state, &user),
+        proposals,
+        approver: user.role >= Role::Approver,
+        done: query.done,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    reason: String,
+}
+
+/// `POST /not-designated/{id}`: an approver confirms one request as 「8. 未指定」.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Redirect, Error> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Approver)?;
+    let request = reception_request::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    user.require_bureau(&request.bureau_id)?;
+    if ![status::ISSUED, status::ANSWERED].contains(&request.status.as_str()) {
+        return Err(Error::Forbidden(format!(
+            "「{}」の依頼は未指定にできません",
+            status::label(&request.status)
+        )));
+    }
+    let reason = form.reason.trim().to_owned();
+    let reason = if reason.is_empty() {
+        "指定希望日を過ぎても指定に至らなかったため".to_owned()
+    } else {
+        reason
+    };
+    let name = request.facility_name.clone();
+    let txn = state.db.begin().await?;
+    requests::update_request(
+        &txn,
+        request,
+        "request.not_designated",
+        |r| {
+            r.status = Set(status::NOT_DESIGNATED.to_owned());
+            r.not_designated_reason = Set(Some(reason));
+        },
+        &user.actor(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!(
+        "/not-designated?done={}",
+        urlencode(&name)
+    )))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
