@@ -61,6 +61,14 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Import request forms (別紙1) and monthly lists, or with --registry the bureaus'
+    /// lists of existing codes. Exit 0 when every file is clean, 1 when any has an error.
+    Import(ImportArgs),
+    /// Our blank request form (別紙1) as .xlsx.
+    Form {
+        #[command(subcommand)]
+        action: FormAction,
+    },
     /// Scheduled jobs: list them, or run one for a period by hand.
     Jobs {
         #[command(subcommand)]
@@ -105,6 +113,42 @@ pub enum MigrateAction {
     },
     /// List migrations and whether each is applied.
     Status,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The files (.xlsx, .xlsm, .xls, .ods).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Read and check only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The files are registries of existing codes (届出受理医療機関名簿,
+    /// コード内容別医療機関一覧表).
+    #[arg(long)]
+    pub registry: bool,
+    /// Import the valid rows of a file that has errors (otherwise nothing of it).
+    #[arg(long)]
+    pub valid_rows: bool,
+    /// The bureau the requests were sent to (default: app.default_bureau).
+    #[arg(long)]
+    pub bureau: Option<String>,
+    /// The office that received them (its code in the bureau's file).
+    #[arg(long)]
+    pub office: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormAction {
+    /// Write our blank 別紙1 to a file.
+    Blank {
+        /// Where to write it.
+        #[arg(long, default_value = "受付番号情報提供依頼書兼回答書.xlsx")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,6 +330,14 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
             action: ConfigAction::Check,
         } => config_check(&settings),
         Command::Jobs { action } => jobs_command(&settings, action).await?,
+        Command::Import(args) => return import_command(&settings, args).await,
+        Command::Form {
+            action: FormAction::Blank { out },
+        } => {
+            std::fs::write(&out, uketsuke_ingest::blank_form_xlsx()?)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            eprintln!("{} を作成しました", out.display());
+        }
         Command::Outbox {
             action: OutboxAction::Send,
         } => outbox_send(&settings).await?,
@@ -461,6 +513,60 @@ fn calendar_closed(
     }
     print!("{out}");
     Ok(())
+}
+
+async fn import_command(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let options = crate::import::ImportOptions {
+        dry_run: args.dry_run,
+        registry: args.registry,
+        valid_rows: args.valid_rows,
+        bureau: args
+            .bureau
+            .unwrap_or_else(|| settings.app.default_bureau.clone()),
+        office: args.office,
+    };
+    let db = if args.dry_run {
+        None
+    } else {
+        Some(startup::prepare_database(settings).await?)
+    };
+    let reports =
+        crate::import::import_files(db.as_ref(), settings, &args.files, &options, &cli_actor())
+            .await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&json!({ "files": reports }))?);
+    } else {
+        for r in &reports {
+            let what = if options.registry {
+                "件の既存コード"
+            } else {
+                "件の依頼"
+            };
+            let read = r.registry_entries.unwrap_or(r.requests.len());
+            println!("{}: {read}{what}、エラー {} 件", r.file, r.errors.len());
+            for e in &r.errors {
+                let place = [e.sheet.as_deref(), e.cell.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                println!("  {place}: {}", e.message);
+            }
+            match &r.written {
+                Some(w) => println!("  書き込み: {w}"),
+                None if args.dry_run => println!("  （--dry-run のため書き込みません）"),
+                None => println!(
+                    "  エラーがあるため、このファイルは書き込みませんでした（--valid-rows で正しい行だけ取り込めます）"
+                ),
+            }
+        }
+    }
+    let clean = reports.iter().all(|r| r.errors.is_empty());
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 async fn jobs_command(settings: &Settings, action: JobsAction) -> anyhow::Result<()> {

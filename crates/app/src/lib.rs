@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod demo;
 pub mod dispatch;
+pub mod import;
 pub mod jobs;
 pub mod settings;
 pub mod startup;

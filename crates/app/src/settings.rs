@@ -34,6 +34,9 @@ pub struct Settings {
     pub eligibility: EligibilityPolicy,
     #[serde(default)]
     pub numbering: NumberingPolicy,
+    /// Limits on imported files (size, zip bombs, rows, cells).
+    #[serde(default)]
+    pub ingest: uketsuke_ingest::Limits,
     /// The SMTP server mail is sent through.
     #[serde(default)]
     pub smtp: SmtpSettings,

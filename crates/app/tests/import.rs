@@ -1,0 +1,285 @@
+//! `uketsuke import`, run as a user runs it: forms in three layouts give the same
+//! JSON; a form with two kinds, a bad date or a broken file is named and nothing is
+//! written; the two real 名簿 import one entry per facility and kind, and again adds
+//! nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TempDir, json, stderr, stdout, uketsuke};
+
+fn ingest_data(name: &str) -> String {
+    format!("{}/../ingest/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn real(name: &str) -> String {
+    let path = format!(
+        "{}/../../../shared/fixtures/real/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert!(
+        Path::new(&path).is_file(),
+        "the real fixture {path} is missing"
+    );
+    path
+}
+
+/// A compact label/value form, as a bureau might type one, with `changes` applied.
+fn compact_form(dir: &Path, file: &str, changes: &[(&str, &str)]) -> PathBuf {
+    let mut rows: Vec<(String, String)> = [
+        ("回答書送付先住所：〒123-4567 東京都千代田区霞が関1-2-2", ""),
+        ("回答書送付先氏名：資格 太郎 様", ""),
+        ("種別", "医科"),
+        ("名称：オン資クリニック", ""),
+        ("所在地", "〒123-4567 東京都千代田区霞が関1-2-2"),
+        ("指定希望日（予定）", "令和6年4月1日"),
+        ("依頼日", "令和6年2月1日"),
+        ("関東信越厚生局　御中", ""),
+        ("開設者：資格 花子", ""),
+        ("保険医登録番号", "医 第123456号"),
+        ("電話番号：03-1234-5678", ""),
+    ]
+    .iter()
+    .map(|(l, v)| (l.to_string(), v.to_string()))
+    .collect();
+    for (label, value) in changes {
+        if let Some(row) = rows.iter_mut().find(|(l, _)| l == label) {
+            row.1 = value.to_string();
+        }
+    }
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("依頼書").unwrap();
+    for (i, (label, value)) in rows.iter().enumerate() {
+        let row = u32::try_from(i).unwrap();
+        sheet.write_string(row, 0, label).unwrap();
+        if !value.is_empty() {
+            sheet.write_string(row, 1, value).unwrap();
+        }
+    }
+    let path = dir.join(file);
+    book.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn three_layouts_of_the_example_form_give_the_same_json() {
+    let tmp = TempDir::new();
+    let files = [
+        "form_official.xlsx",
+        "form_compact.xlsx",
+        "form_shifted.xlsx",
+    ]
+    .map(ingest_data);
+    let args: Vec<&str> = ["import", "--dry-run", "--json"]
+        .into_iter()
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let out = uketsuke(&tmp, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    let first = &files[0]["requests"];
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    for f in files {
+        assert_eq!(&f["requests"], first, "{} differs", f["file"]);
+        assert_eq!(f["errors"], serde_json::json!([]));
+    }
+    let request = &first[0];
+    let keys: Vec<&str> = request
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "kind",
+            "facility_name",
+            "facility_postal_code",
+            "facility_address",
+            "designation_date",
+            "request_date",
+            "founder_name",
+            "founder_registration",
+            "contact_phone",
+            "reply_postal_code",
+            "reply_address",
+            "reply_name"
+        ]
+    );
+    assert_eq!(request["kind"], "medical");
+    assert_eq!(request["facility_name"], "オン資クリニック");
+    assert_eq!(request["facility_postal_code"], "123-4567");
+    assert_eq!(request["designation_date"], "2024-04-01");
+    assert_eq!(request["request_date"], "2024-02-01");
+}
+
+#[test]
+fn importing_a_form_writes_the_request_once() {
+    let tmp = TempDir::new();
+    let file = compact_form(tmp.path(), "ok.xlsx", &[]);
+    let out = uketsuke(&tmp, &["import", "--json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["files"][0]["written"],
+        serde_json::json!({"created": 1, "already_present": 0})
+    );
+    let again = uketsuke(&tmp, &["import", "--json", file.to_str().unwrap()]);
+    assert_eq!(
+        json(&again)["files"][0]["written"],
+        serde_json::json!({"created": 0, "already_present": 1})
+    );
+}
+
+#[test]
+fn a_form_with_two_kinds_a_bad_date_or_a_broken_file_is_named_and_nothing_is_written() {
+    let tmp = TempDir::new();
+    let two_kinds = compact_form(
+        tmp.path(),
+        "two-kinds.xlsx",
+        &[("種別", "○医科・○歯科・薬局")],
+    );
+    let bad_date = compact_form(
+        tmp.path(),
+        "bad-date.xlsx",
+        &[("指定希望日（予定）", "令和6年2月30日")],
+    );
+    let broken = tmp.path().join("broken.xlsx");
+    std::fs::write(&broken, b"PK\x03\x04 this is not really a workbook").unwrap();
+    let good = compact_form(tmp.path(), "good.xlsx", &[]);
+
+    for (file, field) in [
+        (&two_kinds, Some("kind")),
+        (&bad_date, Some("designation_date")),
+        (&broken, None),
+    ] {
+        let out = uketsuke(&tmp, &["import", "--json", file.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}: {}",
+            file.display(),
+            stdout(&out)
+        );
+        let report = &json(&out)["files"][0];
+        let errors = report["errors"].as_array().unwrap();
+        assert!(!errors.is_empty(), "{}", file.display());
+        if let Some(field) = field {
+            assert!(
+                errors.iter().any(|e| e["field"] == field),
+                "{}: {errors:?}",
+                file.display()
+            );
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e["sheet"] == "依頼書" && e["cell"].is_string()),
+                "{errors:?}"
+            );
+        }
+        assert!(
+            report["written"].is_null(),
+            "nothing written for {}",
+            file.display()
+        );
+    }
+    let out = uketsuke(&tmp, &["import", "--json", two_kinds.to_str().unwrap()]);
+    let message = json(&out)["files"][0]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("医科") && message.contains("歯科"),
+        "{message}"
+    );
+
+    // The database holds nothing from them: importing a good form creates exactly one.
+    let out = uketsuke(&tmp, &["import", "--json", good.to_str().unwrap()]);
+    assert_eq!(json(&out)["files"][0]["written"]["created"], 1);
+    // Nothing was half-written: a second run of the good file finds only itself.
+    let out = uketsuke(&tmp, &["import", "--json", good.to_str().unwrap()]);
+    assert_eq!(
+        json(&out)["files"][0]["written"],
+        serde_json::json!({"created": 0, "already_present": 1})
+    );
+}
+
+#[test]
+fn the_two_real_meibo_import_one_entry_per_facility_and_kind_and_again_add_nothing() {
+    let tmp = TempDir::new();
+    let tottori = real("31_tottori_todokede_juri_meibo_r0607.xlsx");
+    let yamanashi = real("19_yamanashi_todokede_juri_meibo_ika_r0608.xlsx");
+    let out = uketsuke(
+        &tmp,
+        &["import", "--registry", "--json", &tottori, &yamanashi],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        v["files"][0]["written"],
+        serde_json::json!({"entries": 918, "added": 918, "already_present": 0})
+    );
+    assert_eq!(
+        v["files"][1]["written"],
+        serde_json::json!({"entries": 626, "added": 626, "already_present": 0})
+    );
+    let again = json(&uketsuke(
+        &tmp,
+        &["import", "--registry", "--json", &tottori],
+    ));
+    assert_eq!(
+        again["files"][0]["written"],
+        serde_json::json!({"entries": 918, "added": 0, "already_present": 918})
+    );
+    // Issuance now steps over the imported codes: the next number is valid and free.
+    let next = json(&uketsuke(
+        &tmp,
+        &[
+            "code",
+            "next",
+            "--prefecture",
+            "31",
+            "--fee-schedule",
+            "1",
+            "--district",
+            "1",
+            "--dry-run",
+        ],
+    ));
+    let code = next["code"].as_str().unwrap();
+    assert_eq!(
+        uketsuke(&tmp, &["code", "check", code]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn form_blank_writes_our_form_and_importing_it_unfilled_says_it_is_not_filled_in() {
+    let tmp = TempDir::new();
+    let out_path = tmp.path().join("blank.xlsx");
+    let out = uketsuke(
+        &tmp,
+        &["form", "blank", "--out", out_path.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&out_path).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an .xlsx (zip) file");
+    let out = uketsuke(
+        &tmp,
+        &["import", "--dry-run", "--json", out_path.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let errors = json(&out)["files"][0]["errors"].as_array().unwrap().clone();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["sheet"], "別紙1");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("記入されていません")
+    );
+}
