@@ -566,3 +566,101 @@ async fn an_approver_confirms_a_facility_past_its_designation_date_as_not_design
         .unwrap();
     assert_eq!(audit.actor, "kessai2");
 }
+
+#[tokio::test]
+async fn export_list_writes_a_session_or_a_date_range_as_xlsx_or_csv() {
+    let app = TestApp::spawn_with(true).await;
+    let session = demo_session(&app).await;
+    let config = app.cli_config(closed_port().await);
+    let dir =
+        std::env::temp_dir().join(format!("uketsuke-export-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+
+    let id = session.id.to_string();
+    config
+        .run(&["export", "--session", &id, "--out", &path("s.xlsx")])
+        .await
+        .unwrap();
+    assert!(std::fs::read(path("s.xlsx")).unwrap().starts_with(b"PK"));
+
+    config
+        .run(&[
+            "export",
+            "--session",
+            &id,
+            "--format",
+            "csv",
+            "--out",
+            &path("s.csv"),
+        ])
+        .await
+        .unwrap();
+    let csv = std::fs::read(path("s.csv")).unwrap();
+    assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 with BOM");
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(text.contains("こもれび内科"));
+    assert_eq!(text.lines().count(), 2, "header and one facility");
+
+    config
+        .run(&[
+            "export",
+            "--session",
+            &id,
+            "--format",
+            "csv",
+            "--encoding",
+            "sjis",
+            "--out",
+            &path("s-sjis.csv"),
+        ])
+        .await
+        .unwrap();
+    let sjis = std::fs::read(path("s-sjis.csv")).unwrap();
+    let (decoded, _, errors) = encoding_rs::SHIFT_JIS.decode(&sjis);
+    assert!(!errors);
+    assert!(decoded.contains("こもれび内科"));
+
+    let day = session.held_on.format("%Y-%m-%d").to_string();
+    config
+        .run(&[
+            "export",
+            "--from",
+            &day,
+            "--to",
+            &day,
+            "--format",
+            "csv",
+            "--out",
+            &path("r.csv"),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&std::fs::read(path("r.csv")).unwrap()).contains("こもれび内科")
+    );
+    config
+        .run(&[
+            "export",
+            "--from",
+            "2001-01-01",
+            "--to",
+            "2001-12-31",
+            "--format",
+            "csv",
+            "--out",
+            &path("e.csv"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(path("e.csv")).unwrap())
+            .lines()
+            .count(),
+        1,
+        "header only"
+    );
+    // Nothing was queued for sending.
+    assert_eq!(outbox_row::Entity::find().count(&app.db).await.unwrap(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -64,6 +64,9 @@ pub enum Command {
     /// Import request forms (別紙1) and monthly lists, or with --registry the bureaus'
     /// lists of existing codes. Exit 0 when every file is clean, 1 when any has an error.
     Import(ImportArgs),
+    /// Write the 新規指定医療機関一覧表 for one council session or a date range, as
+    /// .xlsx or CSV (nothing is sent).
+    Export(ExportArgs),
     /// Our blank request form (別紙1) as .xlsx.
     Form {
         #[command(subcommand)]
@@ -139,6 +142,31 @@ pub struct ImportArgs {
     /// The office that received them (its code in the bureau's file).
     #[arg(long)]
     pub office: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// One council session (its id, as `jobs list` and the delivery log show).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub session: Option<i32>,
+    /// First council date of a range (答申日).
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last council date of a range.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Bureau id for a range (default: app.default_bureau).
+    #[arg(long)]
+    pub bureau: Option<String>,
+    /// xlsx or csv.
+    #[arg(long, default_value = "xlsx")]
+    pub format: String,
+    /// For CSV: utf8 (with BOM) or sjis (Shift_JIS).
+    #[arg(long, default_value = "utf8")]
+    pub encoding: String,
+    /// Where to write it.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -331,6 +359,7 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
         } => config_check(&settings),
         Command::Jobs { action } => jobs_command(&settings, action).await?,
         Command::Import(args) => return import_command(&settings, args).await,
+        Command::Export(args) => export_command(&settings, args).await?,
         Command::Form {
             action: FormAction::Blank { out },
         } => {
@@ -512,6 +541,64 @@ fn calendar_closed(
         out.push_str(&format!("{}\t{reason}\n", day.format("%Y-%m-%d")));
     }
     print!("{out}");
+    Ok(())
+}
+
+async fn export_command(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
+    use uketsuke_store::entities::council_session;
+    let db = startup::prepare_database(settings).await?;
+    let (bureau, rows, as_of, subtitle) = match (args.session, &args.from, &args.to) {
+        (Some(id), _, _) => {
+            let session = <council_session::Entity as sea_orm::EntityTrait>::find_by_id(id)
+                .one(&db)
+                .await?
+                .with_context(|| format!("地医協の回（ID {id}）がありません"))?;
+            let bureau = settings.bureau(&session.bureau_id)?;
+            let rows = crate::jobs::council_rows(&db, &session).await?;
+            (
+                bureau,
+                rows,
+                session.held_on,
+                format!("{} {}", bureau.name, session.name),
+            )
+        }
+        (None, Some(from), Some(to)) => {
+            let (from, to) = (date_arg("--from", from)?, date_arg("--to", to)?);
+            let bureau = settings.bureau(
+                args.bureau
+                    .as_deref()
+                    .unwrap_or(&settings.app.default_bureau),
+            )?;
+            let rows = crate::jobs::range_rows(&db, &bureau.id, from, to).await?;
+            let subtitle = format!(
+                "{}（答申日 {}〜{}）",
+                bureau.name,
+                uketsuke_domain::format_wareki(from),
+                uketsuke_domain::format_wareki(to)
+            );
+            (bureau, rows, to, subtitle)
+        }
+        _ => bail!("--session か、--from と --to を指定してください"),
+    };
+    let bytes = match args.format.as_str() {
+        "xlsx" => uketsuke_export::list_xlsx(&bureau.export, as_of, Some(&subtitle), &rows)?,
+        "csv" => {
+            let encoding = match args.encoding.as_str() {
+                "utf8" => uketsuke_export::CsvEncoding::Utf8Bom,
+                "sjis" | "shift_jis" => uketsuke_export::CsvEncoding::ShiftJis,
+                other => bail!("--encoding は utf8 か sjis です（{other}）"),
+            };
+            uketsuke_export::list_csv(&bureau.export, &rows, encoding)?
+        }
+        other => bail!("--format は xlsx か csv です（{other}）"),
+    };
+    std::fs::write(&args.out, bytes)
+        .with_context(|| format!("{} に書き込めません", args.out.display()))?;
+    eprintln!(
+        "{} に {} 件を書き出しました",
+        args.out.display(),
+        rows.len()
+    );
     Ok(())
 }
 

@@ -187,6 +187,29 @@ pub async fn council_rows(
     Ok(rows)
 }
 
+/// The rows of the 一覧表 for every council session of `bureau` held from `from` to `to`
+/// (both included), in session order.
+pub async fn range_rows(
+    db: &DatabaseConnection,
+    bureau: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Vec<ListRow>> {
+    let sessions = council_session::Entity::find()
+        .filter(council_session::Column::BureauId.eq(bureau))
+        .filter(council_session::Column::HeldOn.gte(from))
+        .filter(council_session::Column::HeldOn.lte(to))
+        .order_by_asc(council_session::Column::HeldOn)
+        .order_by_asc(council_session::Column::Id)
+        .all(db)
+        .await?;
+    let mut rows = Vec::new();
+    for session in &sessions {
+        rows.extend(council_rows(db, session).await?);
+    }
+    Ok(rows)
+}
+
 async fn council_export(
     db: &DatabaseConnection,
     settings: &Settings,
