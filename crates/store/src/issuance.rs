@@ -117,6 +117,7 @@ pub async fn issue(
 ) -> Result<issued_number::Model> {
     retrying(|| async {
         let txn = db.begin().await?;
+        lock_district(&txn, district).await?;
         let taken = taken_serials(&txn, district).await?;
         let serial = numbering::next_free_serial(district.fee_schedule, &taken, policy)
             .ok_or_else(|| exhausted(district))?;
@@ -158,6 +159,8 @@ pub async fn issue_pair(
     };
     retrying(|| async {
         let txn = db.begin().await?;
+        lock_district(&txn, medical_district).await?;
+        lock_district(&txn, dental_district).await?;
         let taken_medical = taken_serials(&txn, medical_district).await?;
         let taken_dental = taken_serials(&txn, dental_district).await?;
         let serial = numbering::next_free_pair_serial(&taken_medical, &taken_dental, policy)
@@ -250,6 +253,27 @@ pub async fn suggest_district<C: ConnectionTrait>(
         &municipality,
         pairs.iter().map(|(m, d)| (m.as_str(), *d)),
     ))
+}
+
+/// On PostgreSQL, serialises issuers of one district with a transaction-scoped advisory
+/// lock, so concurrent clerks queue instead of colliding and retrying. (SQLite has one
+/// writer at a time anyway.) The unique index stays the guard either way.
+async fn lock_district<C: ConnectionTrait>(conn: &C, district: District) -> Result<()> {
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    // A stable key: 1, then prefecture, 点数表 and district as decimal digits.
+    let key = 1_000_000_i64
+        + i64::from(district.prefecture.code()) * 10_000
+        + i64::from(district.fee_schedule.digit()) * 1_000
+        + i64::from(district.number);
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 async fn insert_number<C: ConnectionTrait>(
