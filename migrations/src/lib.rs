@@ -8,7 +8,8 @@
 //! 2. what they handle: facilities, the council sessions and the reception requests;
 //! 3. the numbers: every number ever issued, and the registry of existing codes;
 //! 4. what is remembered and what goes out: the audit trail, the email outbox and the
-//!    record of scheduled job runs.
+//!    record of scheduled job runs;
+//! 5. uploads waiting for a clerk to confirm them after the preview.
 
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
@@ -17,6 +18,7 @@ mod m20261122_000001_people;
 mod m20261122_000002_requests;
 mod m20261122_000003_numbers;
 mod m20261122_000004_audit_outbox;
+mod m20261122_000005_uploads;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_requests::Migration),
             Box::new(m20261122_000003_numbers::Migration),
             Box::new(m20261122_000004_audit_outbox::Migration),
+            Box::new(m20261122_000005_uploads::Migration),
         ]
     }
 }

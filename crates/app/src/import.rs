@@ -7,18 +7,17 @@
 
 use std::path::Path;
 
-use sea_orm::{DatabaseConnection, Set, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::{Value, json};
-use uketsuke_domain::{Prefecture, search_key};
-use uketsuke_ingest::{Founder, Limits, Problem, RequestForm};
-use uketsuke_rules::eligibility::{self, RequestFacts};
+use uketsuke_ingest::{Limits, Problem, RequestForm};
+use uketsuke_rules::eligibility;
 use uketsuke_store::audit::Actor;
-use uketsuke_store::entities::reception_request;
 use uketsuke_store::registry::NewRegistryEntry;
-use uketsuke_store::requests::{self, DuplicateProbe, NewFacility, status};
+use uketsuke_web::BureauRules;
+use uketsuke_web::intake::{Intake, no_prefecture_message, prefecture_of, save_forms};
 
-use crate::settings::{BureauSettings, Settings};
+use crate::settings::Settings;
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -87,7 +86,11 @@ pub async fn import_files(
     options: &ImportOptions,
     actor: &Actor,
 ) -> anyhow::Result<Vec<FileReport>> {
-    let bureau = settings.bureau(&options.bureau)?;
+    let rules = crate::startup::bureau_rules(settings)?;
+    let id = &settings.bureau(&options.bureau)?.id;
+    let bureau = rules
+        .get(id)
+        .ok_or_else(|| anyhow::anyhow!("局 {id} の設定がありません"))?;
     let limits = settings.ingest.clone();
     let mut reports = Vec::new();
     for path in files {
@@ -143,7 +146,7 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 
 /// Where requests go and how they are judged.
 struct RequestContext<'a> {
-    bureau: &'a BureauSettings,
+    bureau: &'a BureauRules,
     policy: &'a eligibility::EligibilityPolicy,
     options: &'a ImportOptions,
     actor: &'a Actor,
@@ -173,15 +176,12 @@ async fn import_requests(
     for item in &outcome.items {
         report.requests.push(item.value.to_json());
         match prefecture_of(&item.value.facility_address, bureau) {
-            Some(p) => ready.push((item, p)),
+            Some(_) => ready.push(item),
             None => report.errors.push(ErrorJson {
                 sheet: Some(item.sheet.clone()),
                 cell: Some(item.cell_or_row.clone()),
                 field: Some("facility_address".to_owned()),
-                message: format!(
-                    "所在地「{}」から都道府県が分かりません。都道府県名から記載してください。",
-                    item.value.facility_address
-                ),
+                message: no_prefecture_message(&item.value.facility_address),
             }),
         }
     }
@@ -195,149 +195,28 @@ async fn import_requests(
         Some(code) => uketsuke_store::bureaus::office_id(db, &bureau.id, code).await?,
         None => None,
     };
-    let calendar = bureau.calendar()?;
-    let today = crate::jobs::now_in_japan().date();
-    let txn = db.begin().await?;
-    let (mut created, mut duplicates) = (0, 0);
-    for (item, prefecture) in ready {
-        let form = &item.value;
-        let probe = DuplicateProbe {
-            bureau_id: &bureau.id,
-            facility_name: &form.facility_name,
-            facility_address: &form.facility_address,
-            kind: form.kind,
-            designation: form.designation_date,
-            exclude_id: None,
-        };
-        if requests::find_duplicate(&txn, &probe).await?.is_some() {
-            duplicates += 1;
-            continue;
-        }
-        let deadlines = uketsuke_rules::deadlines::deadlines(
-            &calendar,
-            &bureau.deadlines,
-            form.designation_date,
-        );
-        let facts = RequestFacts {
-            kinds: vec![form.kind],
-            designation: form.designation_date,
-            received: today,
-            retroactive: false,
-            duplicate_of: None,
-        };
-        let assessment = eligibility::assess(&facts, &deadlines, context.policy);
-        let facility = requests::insert_facility(
-            &txn,
-            &NewFacility {
-                bureau_id: bureau.id.clone(),
-                prefecture: prefecture.code_str(),
-                name: form.facility_name.clone(),
-                name_search: search_key(&form.facility_name),
-                postal_code: form.facility_postal_code.as_ref().map(|p| p.to_string()),
-                address: form.facility_address.clone(),
-                municipality: uketsuke_rules::numbering::municipality_of(&form.facility_address),
-                phone: Some(form.contact_phone.to_string()),
-            },
-            actor,
-        )
-        .await?;
-        requests::insert_request(
-            &txn,
-            request_row(
-                form,
-                bureau,
-                office_id,
-                facility.id,
-                today,
-                &deadlines,
-                &assessment,
-            ),
-            actor,
-        )
-        .await?;
-        created += 1;
-    }
-    txn.commit().await?;
-    report.written = Some(json!({ "created": created, "already_present": duplicates }));
-    Ok(())
-}
-
-fn request_row(
-    form: &RequestForm,
-    bureau: &BureauSettings,
-    office_id: Option<i32>,
-    facility_id: i32,
-    received: chrono::NaiveDate,
-    deadlines: &uketsuke_rules::deadlines::Deadlines,
-    assessment: &eligibility::Assessment,
-) -> reception_request::ActiveModel {
-    let (founder_name, corporation, title, representative) = match &form.founder {
-        Founder::Person { name } => (Some(name.clone()), None, None, None),
-        Founder::Corporation {
-            name,
-            representative_title,
-            representative_name,
-        } => (
-            None,
-            Some(name.clone()),
-            representative_title.clone(),
-            representative_name.clone(),
-        ),
+    let intake = Intake {
+        bureau,
+        policy: context.policy,
+        office_id,
+        received: crate::jobs::now_in_japan().date(),
     };
-    reception_request::ActiveModel {
-        bureau_id: Set(bureau.id.clone()),
-        office_id: Set(office_id),
-        facility_id: Set(facility_id),
-        kind: Set(form.kind.as_str().to_owned()),
-        status: Set(status::RECEIVED.to_owned()),
-        designation_date: Set(form.designation_date),
-        request_date: Set(form.request_date),
-        received_on: Set(received),
-        reply_postal_code: Set(form.reply_postal_code.as_ref().map(|p| p.to_string())),
-        reply_address: Set(form.reply_address.clone().unwrap_or_default()),
-        reply_name: Set(form.reply_name.clone().unwrap_or_default()),
-        facility_name: Set(form.facility_name.clone()),
-        facility_postal_code: Set(form.facility_postal_code.as_ref().map(|p| p.to_string())),
-        facility_address: Set(form.facility_address.clone()),
-        founder_kind: Set(if founder_name.is_some() {
-            "person"
-        } else {
-            "corporation"
+    let forms: Vec<&RequestForm> = ready.iter().map(|item| &item.value).collect();
+    match save_forms(db, &intake, &forms, actor).await {
+        Ok(saved) => {
+            report.written = Some(json!({
+                "created": saved.created.len(),
+                "already_present": saved.already_present,
+            }))
         }
-        .to_owned()),
-        founder_name: Set(founder_name),
-        corporation_name: Set(corporation),
-        representative_title: Set(title),
-        representative_name: Set(representative),
-        registration_number: Set(form.founder_registration.clone()),
-        contact_name: Set(None),
-        contact_phone: Set(form.contact_phone.to_string()),
-        retroactive: Set(false),
-        submission_deadline: Set(deadlines.submission_deadline),
-        answer_due: Set(deadlines.answer_due),
-        implementing_body_due: Set(deadlines.implementing_body_due),
-        decision: Set(if assessment.eligible {
-            "accept"
-        } else {
-            "return"
-        }
-        .to_owned()),
-        reasons: Set(requests::texts(&assessment.reasons)),
-        warnings: Set(requests::texts(&assessment.warnings)),
-        ..Default::default()
+        Err(message) => report.errors.push(ErrorJson {
+            sheet: None,
+            cell: None,
+            field: None,
+            message,
+        }),
     }
-}
-
-/// The prefecture an address is in: its leading prefecture name, or the bureau's only
-/// prefecture when it has one.
-pub fn prefecture_of(address: &str, bureau: &BureauSettings) -> Option<Prefecture> {
-    let address = address.trim();
-    Prefecture::all()
-        .find(|p| address.starts_with(p.name()))
-        .or_else(|| match bureau.prefectures.as_slice() {
-            [only] => Prefecture::parse(only).ok(),
-            _ => None,
-        })
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

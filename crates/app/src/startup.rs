@@ -1,5 +1,6 @@
 //! Start-up: connect to the database, migrate it, mirror the bureaus, and serve.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use uketsuke_store::bureaus::{BureauSeed, OfficeSeed};
 use uketsuke_web::auth::AuthSettings;
-use uketsuke_web::{AppState, SiteInfo};
+use uketsuke_web::{AppState, BureauRules, SiteInfo};
 
 use crate::settings::Settings;
 
@@ -49,6 +50,24 @@ pub fn bureau_seeds(settings: &Settings) -> Vec<BureauSeed> {
         .collect()
 }
 
+/// Each configured bureau's rules, as the web pages and the import use them.
+pub fn bureau_rules(settings: &Settings) -> anyhow::Result<BTreeMap<String, BureauRules>> {
+    let mut rules = BTreeMap::new();
+    for b in &settings.bureaus {
+        rules.insert(
+            b.id.clone(),
+            BureauRules {
+                id: b.id.clone(),
+                name: b.name.clone(),
+                prefectures: b.prefectures.clone(),
+                calendar: b.calendar()?,
+                deadlines: b.deadlines.clone(),
+            },
+        );
+    }
+    Ok(rules)
+}
+
 /// A running web application, bound to its port.
 pub struct Application {
     listener: TcpListener,
@@ -72,10 +91,6 @@ impl Application {
             bureau_names: settings.bureaus.iter().map(|b| b.name.clone()).collect(),
             demo,
         };
-        let mut calendars = std::collections::BTreeMap::new();
-        for b in &settings.bureaus {
-            calendars.insert(b.id.clone(), b.calendar()?);
-        }
         let auth = AuthSettings {
             secure_cookies: settings.server.secure_cookies,
             ..AuthSettings::default()
@@ -84,7 +99,10 @@ impl Application {
             db,
             site: Arc::new(site),
             auth: Arc::new(auth),
-            calendars: Arc::new(calendars),
+            bureaus: Arc::new(bureau_rules(settings)?),
+            eligibility: settings.eligibility,
+            ingest_limits: settings.ingest.clone(),
+            numbering: settings.numbering,
         };
         Ok(Self { listener, state })
     }

@@ -187,6 +187,91 @@ pub async fn issue_pair(
     .await
 }
 
+/// Moves a request that is waiting for its number forward: to 番号起案中 when the
+/// number is proposed, to 番号交付済 when it is approved. A request already further on
+/// (as the demo's are) is left as it is.
+async fn advance_request<C: ConnectionTrait>(
+    conn: &C,
+    request_id: i32,
+    number_status: &str,
+    actor: &Actor,
+) -> Result<()> {
+    use crate::entities::reception_request;
+    use crate::requests::{self, status as request_status};
+    let Some(request) = reception_request::Entity::find_by_id(request_id)
+        .one(conn)
+        .await?
+    else {
+        return Err(Error::Invalid(format!(
+            "依頼（ID {request_id}）が見つかりません"
+        )));
+    };
+    let next = match (request.status.as_str(), number_status) {
+        (request_status::RECEIVED, status::PROPOSED) => request_status::PROPOSED,
+        (request_status::RECEIVED | request_status::PROPOSED, status::APPROVED) => {
+            request_status::ISSUED
+        }
+        _ => return Ok(()),
+    };
+    requests::update_request(
+        conn,
+        request,
+        "request.status",
+        |r| r.status = Set(next.to_owned()),
+        actor,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Approves a proposed number (決裁): it becomes final, and its request 番号交付済. The
+/// approver must not be the clerk who proposed it.
+pub async fn approve(
+    db: &DatabaseConnection,
+    id: i32,
+    actor: &Actor,
+) -> Result<issued_number::Model> {
+    let txn = db.begin().await?;
+    let Some(row) = issued_number::Entity::find_by_id(id).one(&txn).await? else {
+        return Err(Error::Invalid(format!(
+            "受付番号（ID {id}）が見つかりません"
+        )));
+    };
+    if row.status != status::PROPOSED {
+        return Err(Error::Invalid(format!(
+            "受付番号 {} は起案中ではありません",
+            row.code
+        )));
+    }
+    if actor.user_id.is_some() && row.proposed_by == actor.user_id {
+        return Err(Error::Invalid(
+            "起案した職員は、同じ番号を決裁できません".to_owned(),
+        ));
+    }
+    let before = serde_json::to_value(&row).ok();
+    let request_id = row.request_id;
+    let mut active: issued_number::ActiveModel = row.into();
+    active.status = Set(status::APPROVED.to_owned());
+    active.approved_by = Set(actor.user_id);
+    active.approved_at = Set(Some(Utc::now()));
+    let row = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "number.approve",
+        "issued_number",
+        row.id,
+        before,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    if let Some(request_id) = request_id {
+        advance_request(&txn, request_id, status::APPROVED, actor).await?;
+    }
+    txn.commit().await?;
+    Ok(row)
+}
+
 /// Voids a number (無効): it stays taken for ever.
 pub async fn void(
     db: &DatabaseConnection,
@@ -195,7 +280,19 @@ pub async fn void(
     actor: &Actor,
 ) -> Result<issued_number::Model> {
     let txn = db.begin().await?;
-    let Some(row) = issued_number::Entity::find_by_id(id).one(&txn).await? else {
+    let row = void_in(&txn, id, reason, actor).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// [`void`] inside the caller's transaction.
+pub async fn void_in<C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+    reason: &str,
+    actor: &Actor,
+) -> Result<issued_number::Model> {
+    let Some(row) = issued_number::Entity::find_by_id(id).one(conn).await? else {
         return Err(Error::Invalid(format!(
             "受付番号（ID {id}）が見つかりません"
         )));
@@ -211,9 +308,9 @@ pub async fn void(
     active.status = Set(status::VOID.to_owned());
     active.voided_at = Set(Some(Utc::now()));
     active.void_reason = Set(Some(reason.to_owned()));
-    let row = active.update(&txn).await?;
+    let row = active.update(conn).await?;
     audit::record(
-        &txn,
+        conn,
         actor,
         "number.void",
         "issued_number",
@@ -222,7 +319,6 @@ pub async fn void(
         serde_json::to_value(&row).ok(),
     )
     .await?;
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -310,6 +406,9 @@ async fn insert_number<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
+    if let Some(request_id) = options.request_id {
+        advance_request(conn, request_id, options.status, actor).await?;
+    }
     audit::record(
         conn,
         actor,

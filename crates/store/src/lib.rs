@@ -12,7 +12,8 @@
 //! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
 //! - [`jobs`]: scheduled job runs, unique per (job, period);
 //! - [`registry`]: importing existing codes, whole or not at all, idempotently;
-//! - [`users`]: staff accounts, roles, lockout, and server-side sessions.
+//! - [`users`]: staff accounts, roles, lockout, and server-side sessions;
+//! - [`uploads`]: workbooks waiting for confirmation after their preview.
 
 pub mod audit;
 pub mod bureaus;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod registry;
 pub mod requests;
+pub mod uploads;
 pub mod users;
 
 pub use error::{Error, Result};

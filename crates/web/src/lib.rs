@@ -5,17 +5,27 @@
 //! - [`auth`]: passwords, sessions, CSRF and roles; [`account`]: login, logout, password;
 //! - [`layout`]: the frame every page shares; [`dashboard`]: the staff's first page;
 //! - [`deliveries`]: the delivery log with 再送, and the 未指定 review;
+//! - [`cases`]: finding cases (filters, search, paging, .xlsx/CSV) and the case page;
 //! - [`routes`]: the router, its security headers, and the pages themselves;
+//! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 地医協);
+//! - [`entry`]: uploading forms and lists with a preview, and the blank form;
+//! - [`new_request`]: the entry form, 別紙1 field by field;
+//! - [`intake`]: saving read or typed forms as requests (shared with `uketsuke import`);
 //! - [`error`]: one error type that logs a 500 once and shows a plain Japanese page.
 
 pub mod account;
+pub mod actions;
 pub mod auth;
+pub mod cases;
 pub mod dashboard;
 pub mod deliveries;
+pub mod entry;
 pub mod error;
+pub mod intake;
 pub mod layout;
+pub mod new_request;
 pub mod routes;
 pub mod state;
 
 pub use routes::router;
-pub use state::{AppState, SiteInfo};
+pub use state::{AppState, BureauRules, SiteInfo};

@@ -16,7 +16,10 @@ use crate::auth::Session;
 use crate::error::Error;
 use crate::layout::Layout;
 use crate::state::AppState;
-use crate::{account, dashboard, deliveries};
+use crate::{account, actions, cases, dashboard, deliveries, entry, new_request};
+
+/// The largest upload accepted (the ingest limits then apply to the file itself).
+const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Builds the application's router.
 pub fn router(state: AppState) -> Router {
@@ -39,10 +42,41 @@ pub fn router(state: AppState) -> Router {
             get(account::password_form).post(account::change_password),
         )
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/cases", get(cases::list))
+        .route("/cases.xlsx", get(cases::xlsx))
+        .route("/cases.csv", get(cases::csv_download))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/propose", post(actions::propose))
+        .route("/cases/{id}/approve", post(actions::approve))
+        .route(
+            "/cases/{id}/answer",
+            get(actions::answer_page).post(actions::answer),
+        )
+        .route("/cases/{id}/answer.xlsx", get(actions::answer_xlsx))
+        .route("/cases/{id}/return", post(actions::return_request))
+        .route("/cases/{id}/return-letter", get(actions::return_letter))
+        .route("/cases/{id}/withdraw", post(actions::withdraw))
+        .route("/cases/{id}/void-number", post(actions::void_number))
+        .route(
+            "/council",
+            get(actions::council).post(actions::record_council),
+        )
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}/resend", post(deliveries::resend))
         .route("/not-designated", get(deliveries::proposals))
         .route("/not-designated/{id}", post(deliveries::confirm))
+        .route("/forms/blank.xlsx", get(entry::blank_form))
+        .route(
+            "/requests/new",
+            get(new_request::form).post(new_request::create),
+        )
+        .route(
+            "/requests/upload",
+            get(entry::upload_form)
+                .post(entry::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/requests/upload/{token}", post(entry::confirm))
         .route("/healthz", get(healthz))
         .route("/static/site.css", get(stylesheet))
         .with_state(state);

@@ -5,8 +5,21 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use uketsuke_rules::calendar::Calendar;
+use uketsuke_rules::deadlines::DeadlineConfig;
+use uketsuke_rules::eligibility::EligibilityPolicy;
 
 use crate::auth::AuthSettings;
+
+/// What the pages need of one bureau's configuration.
+#[derive(Debug, Clone)]
+pub struct BureauRules {
+    pub id: String,
+    pub name: String,
+    /// Two-digit prefecture codes under its jurisdiction.
+    pub prefectures: Vec<String>,
+    pub calendar: Calendar,
+    pub deadlines: DeadlineConfig,
+}
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -14,14 +27,28 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub site: Arc<SiteInfo>,
     pub auth: Arc<AuthSettings>,
-    /// Each bureau's calendar of open days, by bureau id.
-    pub calendars: Arc<BTreeMap<String, Calendar>>,
+    /// Each bureau's rules (calendar, deadlines), by bureau id.
+    pub bureaus: Arc<BTreeMap<String, BureauRules>>,
+    /// When a request is returned as too early (and the other eligibility settings).
+    pub eligibility: EligibilityPolicy,
+    /// Limits on uploaded workbooks.
+    pub ingest_limits: uketsuke_ingest::Limits,
+    /// The ranges and rules for new numbers.
+    pub numbering: uketsuke_rules::numbering::NumberingPolicy,
 }
 
 impl AppState {
     /// The calendar of `bureau_id` (the law's calendar if the bureau is unknown).
     pub fn calendar(&self, bureau_id: &str) -> Calendar {
-        self.calendars.get(bureau_id).cloned().unwrap_or_default()
+        self.bureaus
+            .get(bureau_id)
+            .map(|b| b.calendar.clone())
+            .unwrap_or_default()
+    }
+
+    /// The rules of `bureau_id`.
+    pub fn bureau(&self, bureau_id: &str) -> Option<&BureauRules> {
+        self.bureaus.get(bureau_id)
     }
 }
 

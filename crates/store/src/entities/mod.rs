@@ -11,4 +11,5 @@ pub mod outbox;
 pub mod reception_request;
 pub mod registry_code;
 pub mod session;
+pub mod upload;
 pub mod user;

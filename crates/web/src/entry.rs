@@ -1,0 +1,299 @@
+//! Entering requests by upload (依頼書の取込): a clerk uploads filled 別紙1 forms or a
+//! monthly list; the page shows every request read and every problem beside its sheet
+//! and cell before anything is saved; the clerk then saves the file whole — or, when
+//! they choose to, only its valid requests. Also the download of our blank form.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use uketsuke_domain::format_wareki;
+use uketsuke_ingest::{Outcome, RequestForm, field_label};
+use uketsuke_store::users::Role;
+
+use crate::auth::{CurrentUser, random_token};
+use crate::error::Error;
+use crate::intake::{self, Intake};
+use crate::layout::Layout;
+use crate::routes::today_in_japan;
+use crate::state::AppState;
+
+/// `GET /forms/blank.xlsx`: our blank 別紙1.
+pub async fn blank_form(_user: CurrentUser) -> Result<Response, Error> {
+    let bytes = uketsuke_ingest::blank_form_xlsx().map_err(|e| Error::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"form.xlsx\"; filename*=UTF-8''{}",
+                    percent("受付番号情報提供依頼書兼回答書.xlsx")
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// RFC 5987 percent-encoding of a file name.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "upload.html")]
+pub struct UploadPage {
+    layout: Layout,
+    error: Option<String>,
+}
+
+/// `GET /requests/upload`.
+pub async fn upload_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<UploadPage, Error> {
+    user.require(Role::Clerk)?;
+    Ok(UploadPage {
+        layout: Layout::signed_in(&state, &user),
+        error: None,
+    })
+}
+
+/// One request in the preview.
+pub struct PreviewRow {
+    pub place: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub designation: String,
+    pub address: String,
+    pub founder: String,
+    pub phone: String,
+    pub answer_due: String,
+    pub decision: String,
+}
+
+/// One problem in the preview.
+pub struct PreviewProblem {
+    pub sheet: String,
+    pub cell: String,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "upload_preview.html")]
+pub struct PreviewPage {
+    layout: Layout,
+    token: String,
+    file_name: String,
+    rows: Vec<PreviewRow>,
+    problems: Vec<PreviewProblem>,
+}
+
+fn preview_rows(
+    state: &AppState,
+    user: &CurrentUser,
+    outcome: &Outcome<RequestForm>,
+) -> Vec<PreviewRow> {
+    let today = today_in_japan();
+    let bureau = state.bureau(&user.user.bureau_id);
+    outcome
+        .items
+        .iter()
+        .map(|item| {
+            let f = &item.value;
+            let (answer_due, decision) = match bureau {
+                Some(b) => {
+                    let intake = Intake {
+                        bureau: b,
+                        policy: &state.eligibility,
+                        office_id: None,
+                        received: today,
+                    };
+                    let (d, verdict) = intake::assess(&intake, f);
+                    let decision = if verdict.eligible {
+                        "受付可".to_owned()
+                    } else {
+                        format!("返戻: {}", verdict.reasons.join(" "))
+                    };
+                    (format_wareki(d.answer_due), decision)
+                }
+                None => (String::new(), String::new()),
+            };
+            PreviewRow {
+                place: format!("{} {}", item.sheet, item.cell_or_row),
+                name: f.facility_name.clone(),
+                kind: f.kind.label(),
+                designation: format_wareki(f.designation_date),
+                address: f.facility_address.clone(),
+                founder: f.founder_name(),
+                phone: f.contact_phone.to_string(),
+                answer_due,
+                decision,
+            }
+        })
+        .collect()
+}
+
+fn preview_problems(outcome: &Outcome<RequestForm>) -> Vec<PreviewProblem> {
+    outcome
+        .problems
+        .iter()
+        .map(|p| PreviewProblem {
+            sheet: p.sheet.clone().unwrap_or_default(),
+            cell: p.cell.clone().unwrap_or_default(),
+            field: p
+                .field
+                .as_deref()
+                .map(field_label)
+                .unwrap_or_default()
+                .to_owned(),
+            message: p.message.clone(),
+        })
+        .collect()
+}
+
+/// `POST /requests/upload` (multipart: `csrf`, `file`): reads the file and shows the
+/// preview; nothing is saved yet.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id))]
+pub async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: Multipart,
+) -> Result<Response, Error> {
+    user.require(Role::Clerk)?;
+    let (mut csrf, mut file) = (None, None);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| Error::Internal(format!("multipart: {e}")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.unwrap_or_default()),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload.xlsx").to_owned();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::Internal(format!("upload: {e}")))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    user.check_csrf(csrf.as_deref().unwrap_or_default())?;
+    let page = |error: String| UploadPage {
+        layout: Layout::signed_in(&state, &user),
+        error: Some(error),
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Ok(page("ファイルを選んでください。".to_owned()).into_response());
+    };
+    let outcome = match uketsuke_ingest::read_requests(&name, &bytes, &state.ingest_limits) {
+        Ok(o) => o,
+        Err(e) => return Ok(page(e.to_string()).into_response()),
+    };
+    let token = random_token();
+    uketsuke_store::uploads::put(&state.db, &token, user.user.id, &name, bytes).await?;
+    Ok(PreviewPage {
+        layout: Layout::signed_in(&state, &user),
+        token,
+        file_name: name,
+        rows: preview_rows(&state, &user, &outcome),
+        problems: preview_problems(&outcome),
+    }
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    /// `all` (the default) or `valid`: save only the valid requests of a file with problems.
+    #[serde(default)]
+    scope: String,
+}
+
+/// A saved request, for the result page.
+pub struct SavedRow {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "upload_done.html")]
+pub struct DonePage {
+    layout: Layout,
+    file_name: String,
+    saved: Vec<SavedRow>,
+    already_present: usize,
+    error: Option<String>,
+}
+
+/// `POST /requests/upload/{token}`: saves the previewed file.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<DonePage, Error> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Clerk)?;
+    let upload = uketsuke_store::uploads::get(&state.db, &token, user.user.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
+    let done = |saved: Vec<SavedRow>, already_present, error| DonePage {
+        layout: Layout::signed_in(&state, &user),
+        file_name: upload.file_name.clone(),
+        saved,
+        already_present,
+        error,
+    };
+    let outcome =
+        uketsuke_ingest::read_requests(&upload.file_name, &upload.bytes, &state.ingest_limits)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    if !outcome.problems.is_empty() && form.scope != "valid" {
+        return Ok(done(
+            Vec::new(),
+            0,
+            Some("問題のあるファイルは登録しませんでした。問題を直して取り込み直すか、正しい依頼だけを登録してください。".to_owned()),
+        ));
+    }
+    let intake = Intake {
+        bureau,
+        policy: &state.eligibility,
+        office_id: user.user.office_id,
+        received: today_in_japan(),
+    };
+    let forms: Vec<&RequestForm> = outcome.values().collect();
+    match intake::save_forms(&state.db, &intake, &forms, &user.actor()).await {
+        Ok(saved) => {
+            uketsuke_store::uploads::delete(&state.db, &token).await?;
+            let names = forms.iter().map(|f| f.facility_name.clone());
+            let rows = saved
+                .created
+                .iter()
+                .zip(names)
+                .map(|(id, name)| SavedRow { id: *id, name })
+                .collect();
+            Ok(done(rows, saved.already_present, None))
+        }
+        Err(message) => Ok(done(Vec::new(), 0, Some(message))),
+    }
+}

@@ -1,0 +1,196 @@
+//! Intake (受付の登録): turning read or typed 別紙1 forms into saved requests — the
+//! deadlines and the eligibility verdict computed, the facility and the request written
+//! with their audit entries, all forms of one submission in one transaction, and a
+//! request already recorded (same facility, kind and designation date) skipped rather
+//! than saved twice. Shared by the upload page, the entry form and `uketsuke import`.
+
+use chrono::NaiveDate;
+use sea_orm::{DatabaseConnection, Set, TransactionTrait};
+use serde::Serialize;
+use uketsuke_domain::{Prefecture, search_key};
+use uketsuke_ingest::{Founder, RequestForm};
+use uketsuke_rules::deadlines::{self, Deadlines};
+use uketsuke_rules::eligibility::{self, Assessment, EligibilityPolicy, RequestFacts};
+use uketsuke_store::audit::Actor;
+use uketsuke_store::entities::reception_request;
+use uketsuke_store::requests::{self, DuplicateProbe, NewFacility, status};
+
+use crate::state::BureauRules;
+
+/// Where the requests go and how they are judged.
+pub struct Intake<'a> {
+    pub bureau: &'a BureauRules,
+    pub policy: &'a EligibilityPolicy,
+    /// The office that received them, if known.
+    pub office_id: Option<i32>,
+    /// The day they were received (受付日).
+    pub received: NaiveDate,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Saved {
+    /// The ids of the requests created, in the order of the forms.
+    pub created: Vec<i32>,
+    /// Forms skipped because the same request is already recorded.
+    pub already_present: usize,
+}
+
+/// The prefecture an address is in: its leading prefecture name, or the bureau's only
+/// prefecture when it has one.
+pub fn prefecture_of(address: &str, bureau: &BureauRules) -> Option<Prefecture> {
+    let address = address.trim();
+    Prefecture::all()
+        .find(|p| address.starts_with(p.name()))
+        .or_else(|| match bureau.prefectures.as_slice() {
+            [only] => Prefecture::parse(only).ok(),
+            _ => None,
+        })
+}
+
+/// The message when [`prefecture_of`] finds none.
+pub fn no_prefecture_message(address: &str) -> String {
+    format!("所在地「{address}」から都道府県が分かりません。都道府県名から記載してください。")
+}
+
+/// The deadlines and the verdict of a form received on `intake.received`.
+pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment) {
+    let d = deadlines::deadlines(
+        &intake.bureau.calendar,
+        &intake.bureau.deadlines,
+        form.designation_date,
+    );
+    let facts = RequestFacts {
+        kinds: vec![form.kind],
+        designation: form.designation_date,
+        received: intake.received,
+        retroactive: false,
+        duplicate_of: None,
+    };
+    let verdict = eligibility::assess(&facts, &d, intake.policy);
+    (d, verdict)
+}
+
+/// Saves `forms` in one transaction (all or nothing). A form whose prefecture cannot be
+/// told is refused with [`no_prefecture_message`] before anything is written.
+pub async fn save_forms(
+    db: &DatabaseConnection,
+    intake: &Intake<'_>,
+    forms: &[&RequestForm],
+    actor: &Actor,
+) -> Result<Saved, String> {
+    let mut placed = Vec::with_capacity(forms.len());
+    for form in forms {
+        let prefecture = prefecture_of(&form.facility_address, intake.bureau)
+            .ok_or_else(|| no_prefecture_message(&form.facility_address))?;
+        placed.push((*form, prefecture));
+    }
+    save(db, intake, &placed, actor)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn save(
+    db: &DatabaseConnection,
+    intake: &Intake<'_>,
+    forms: &[(&RequestForm, Prefecture)],
+    actor: &Actor,
+) -> Result<Saved, uketsuke_store::Error> {
+    let txn = db.begin().await?;
+    let mut saved = Saved::default();
+    for (form, prefecture) in forms {
+        let probe = DuplicateProbe {
+            bureau_id: &intake.bureau.id,
+            facility_name: &form.facility_name,
+            facility_address: &form.facility_address,
+            kind: form.kind,
+            designation: form.designation_date,
+            exclude_id: None,
+        };
+        if requests::find_duplicate(&txn, &probe).await?.is_some() {
+            saved.already_present += 1;
+            continue;
+        }
+        let (d, verdict) = assess(intake, form);
+        let facility = requests::insert_facility(
+            &txn,
+            &NewFacility {
+                bureau_id: intake.bureau.id.clone(),
+                prefecture: prefecture.code_str(),
+                name: form.facility_name.clone(),
+                name_search: search_key(&form.facility_name),
+                postal_code: form.facility_postal_code.as_ref().map(|p| p.to_string()),
+                address: form.facility_address.clone(),
+                municipality: uketsuke_rules::numbering::municipality_of(&form.facility_address),
+                phone: Some(form.contact_phone.to_string()),
+            },
+            actor,
+        )
+        .await?;
+        let row = request_row(form, intake, facility.id, &d, &verdict);
+        saved
+            .created
+            .push(requests::insert_request(&txn, row, actor).await?.id);
+    }
+    txn.commit().await?;
+    Ok(saved)
+}
+
+fn request_row(
+    form: &RequestForm,
+    intake: &Intake<'_>,
+    facility_id: i32,
+    d: &Deadlines,
+    verdict: &Assessment,
+) -> reception_request::ActiveModel {
+    let (founder_name, corporation, title, representative) = match &form.founder {
+        Founder::Person { name } => (Some(name.clone()), None, None, None),
+        Founder::Corporation {
+            name,
+            representative_title,
+            representative_name,
+        } => (
+            None,
+            Some(name.clone()),
+            representative_title.clone(),
+            representative_name.clone(),
+        ),
+    };
+    reception_request::ActiveModel {
+        bureau_id: Set(intake.bureau.id.clone()),
+        office_id: Set(intake.office_id),
+        facility_id: Set(facility_id),
+        kind: Set(form.kind.as_str().to_owned()),
+        status: Set(status::RECEIVED.to_owned()),
+        designation_date: Set(form.designation_date),
+        request_date: Set(form.request_date),
+        received_on: Set(intake.received),
+        reply_postal_code: Set(form.reply_postal_code.as_ref().map(|p| p.to_string())),
+        reply_address: Set(form.reply_address.clone().unwrap_or_default()),
+        reply_name: Set(form.reply_name.clone().unwrap_or_default()),
+        facility_name: Set(form.facility_name.clone()),
+        facility_postal_code: Set(form.facility_postal_code.as_ref().map(|p| p.to_string())),
+        facility_address: Set(form.facility_address.clone()),
+        founder_kind: Set(if founder_name.is_some() {
+            "person"
+        } else {
+            "corporation"
+        }
+        .to_owned()),
+        founder_name: Set(founder_name),
+        corporation_name: Set(corporation),
+        representative_title: Set(title),
+        representative_name: Set(representative),
+        registration_number: Set(form.founder_registration.clone()),
+        contact_name: Set(None),
+        contact_phone: Set(form.contact_phone.to_string()),
+        retroactive: Set(false),
+        submission_deadline: Set(d.submission_deadline),
+        answer_due: Set(d.answer_due),
+        implementing_body_due: Set(d.implementing_body_due),
+        decision: Set(if verdict.eligible { "accept" } else { "return" }.to_owned()),
+        reasons: Set(requests::texts(&verdict.reasons)),
+        warnings: Set(requests::texts(&verdict.warnings)),
+        ..Default::default()
+    }
+}

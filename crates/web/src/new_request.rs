@@ -1,0 +1,262 @@
+//! The entry form (依頼の入力): 別紙1 field by field, read through the same domain
+//! parsers as an upload (全角, 和暦, 〒, 電話番号), with each problem shown beside its
+//! field. On save the request is recorded with its computed deadlines and verdict, and
+//! the case page shows them at once.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uketsuke_domain::{PhoneNumber, PostalCode, RequestKind, parse_date};
+use uketsuke_ingest::{Founder, RequestForm};
+use uketsuke_store::users::Role;
+
+use crate::auth::CurrentUser;
+use crate::error::Error;
+use crate::intake::{self, Intake};
+use crate::layout::Layout;
+use crate::routes::today_in_japan;
+use crate::state::AppState;
+
+/// The form's fields as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Fields {
+    pub csrf: String,
+    pub reply_postal_code: String,
+    pub reply_address: String,
+    pub reply_name: String,
+    pub kind: String,
+    pub facility_name: String,
+    pub facility_postal_code: String,
+    pub facility_address: String,
+    pub designation_date: String,
+    pub request_date: String,
+    pub founder_kind: String,
+    pub founder_name: String,
+    pub corporation_name: String,
+    pub representative_title: String,
+    pub representative_name: String,
+    pub founder_registration: String,
+    pub contact_phone: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "new_request.html")]
+pub struct NewRequestPage {
+    layout: Layout,
+    f: Fields,
+    errors: BTreeMap<&'static str, String>,
+}
+
+impl NewRequestPage {
+    /// The error of a field, or "".
+    pub fn error(&self, field: &str) -> String {
+        self.errors.get(field).cloned().unwrap_or_default()
+    }
+
+    /// Whether `field` has an error.
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.contains_key(field)
+    }
+}
+
+/// `GET /requests/new`.
+pub async fn form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<NewRequestPage, Error> {
+    user.require(Role::Clerk)?;
+    let f = Fields {
+        founder_kind: "person".to_owned(),
+        ..Fields::default()
+    };
+    Ok(NewRequestPage {
+        layout: Layout::signed_in(&state, &user),
+        f,
+        errors: BTreeMap::new(),
+    })
+}
+
+fn blank(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// Reads the fields through the domain parsers; every problem is kept, by field.
+pub fn parse(f: &Fields) -> Result<RequestForm, BTreeMap<&'static str, String>> {
+    let mut errors = BTreeMap::new();
+    let mut required = |field: &'static str, value: &str, label: &str| {
+        let v = blank(value);
+        if v.is_none() {
+            errors.insert(field, format!("{label}を入力してください。"));
+        }
+        v
+    };
+    let facility_name = required("facility_name", &f.facility_name, "名称");
+    let facility_address = required("facility_address", &f.facility_address, "所在地");
+    let designation = required(
+        "designation_date",
+        &f.designation_date,
+        "指定希望日（予定）",
+    );
+    let phone = required(
+        "contact_phone",
+        &f.contact_phone,
+        "担当者の連絡先（電話番号）",
+    );
+    let kind = match f.kind.parse::<RequestKind>() {
+        Ok(k) => Some(k),
+        Err(_) => {
+            errors.insert(
+                "kind",
+                "医科・歯科・薬局のいずれか一つを選んでください。".to_owned(),
+            );
+            None
+        }
+    };
+    let founder = if f.founder_kind == "corporation" {
+        match blank(&f.corporation_name) {
+            Some(name) => Some(Founder::Corporation {
+                name,
+                representative_title: blank(&f.representative_title),
+                representative_name: blank(&f.representative_name),
+            }),
+            None => {
+                errors.insert(
+                    "corporation_name",
+                    "法人の名称を入力してください。".to_owned(),
+                );
+                None
+            }
+        }
+    } else {
+        match blank(&f.founder_name) {
+            Some(name) => Some(Founder::Person { name }),
+            None => {
+                errors.insert(
+                    "founder_name",
+                    "開設者の氏名を入力してください。".to_owned(),
+                );
+                None
+            }
+        }
+    };
+    let mut date = |field: &'static str, value: Option<String>| {
+        value.and_then(|v| match parse_date(&v) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.insert(field, e.to_string());
+                None
+            }
+        })
+    };
+    let designation = date("designation_date", designation);
+    let request_date = date("request_date", blank(&f.request_date));
+    let mut postal = |field: &'static str, value: &str| {
+        blank(value).and_then(|v| match PostalCode::parse(&v) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.insert(field, e.to_string());
+                None
+            }
+        })
+    };
+    let facility_postal = postal("facility_postal_code", &f.facility_postal_code);
+    let reply_postal = postal("reply_postal_code", &f.reply_postal_code);
+    let phone = phone.and_then(|p| match PhoneNumber::parse(&p) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.insert("contact_phone", e.to_string());
+            None
+        }
+    });
+    match (
+        facility_name,
+        facility_address,
+        designation,
+        phone,
+        kind,
+        founder,
+    ) {
+        (
+            Some(facility_name),
+            Some(facility_address),
+            Some(designation_date),
+            Some(contact_phone),
+            Some(kind),
+            Some(founder),
+        ) if errors.is_empty() => Ok(RequestForm {
+            kind,
+            facility_name,
+            facility_postal_code: facility_postal,
+            facility_address,
+            designation_date,
+            request_date,
+            addressed_bureau: None,
+            founder,
+            founder_registration: blank(&f.founder_registration),
+            contact_phone,
+            reply_postal_code: reply_postal,
+            reply_address: blank(&f.reply_address),
+            reply_name: blank(&f.reply_name),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /requests/new`.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<Fields>,
+) -> Result<Response, Error> {
+    user.check_csrf(&f.csrf)?;
+    user.require(Role::Clerk)?;
+    let again = |f: Fields, errors| {
+        NewRequestPage {
+            layout: Layout::signed_in(&state, &user),
+            f,
+            errors,
+        }
+        .into_response()
+    };
+    let form = match parse(&f) {
+        Ok(form) => form,
+        Err(errors) => return Ok(again(f, errors)),
+    };
+    let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
+    if intake::prefecture_of(&form.facility_address, bureau).is_none() {
+        let mut errors = BTreeMap::new();
+        errors.insert(
+            "facility_address",
+            intake::no_prefecture_message(&form.facility_address),
+        );
+        return Ok(again(f, errors));
+    }
+    let intake = Intake {
+        bureau,
+        policy: &state.eligibility,
+        office_id: user.user.office_id,
+        received: today_in_japan(),
+    };
+    let saved = intake::save_forms(&state.db, &intake, &[&form], &user.actor())
+        .await
+        .map_err(Error::Internal)?;
+    match saved.created.first() {
+        Some(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        None => {
+            let mut errors = BTreeMap::new();
+            errors.insert(
+                "facility_name",
+                "同じ医療機関・種別・指定希望日の依頼が既に登録されています（重複）。案件一覧で確認してください。".to_owned(),
+            );
+            Ok(again(f, errors))
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! A case from entry to designation through the pages, with the roles checked on the
+//! server: a clerk enters and proposes, an approver (another person) approves, the
+//! clerk answers and prints the 回答書, the approver records the council; returns,
+//! withdrawals, voids and a 医科歯科併設 pair.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uketsuke_domain::InstitutionCode;
+use uketsuke_store::entities::{issued_number, reception_request};
+use uketsuke_tests::TestApp;
+
+async fn switch_to(app: &TestApp, username: &str, role: &str) {
+    let csrf = app.csrf("/dashboard").await;
+    if !csrf.is_empty() {
+        app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    }
+    let password = format!("pw-{username}-0123456789");
+    if uketsuke_store::users::find_by_username(&app.db, username)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        app.create_user(username, role, "kanto-shinetsu").await;
+    }
+    app.login(username, &password).await;
+}
+
+async fn enter(app: &TestApp, name: &str, kind: &str) -> i32 {
+    let csrf = app.csrf("/requests/new").await;
+    let response = app
+        .post_form(
+            "/requests/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("reply_address", "東京都新宿区西新宿2-8-1"),
+                ("reply_name", "開設準備室"),
+                ("kind", kind),
+                ("facility_name", name),
+                ("facility_address", "東京都新宿区西新宿2-8-1"),
+                ("designation_date", "令和9年4月1日"),
+                ("founder_kind", "person"),
+                ("founder_name", "厚生 太郎"),
+                ("contact_phone", "03-5321-1111"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303, "entry of {name}");
+    response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = app.csrf("/dashboard").await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    app.post_form(path, &all).await
+}
+
+async fn request(app: &TestApp, id: i32) -> reception_request::Model {
+    reception_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn numbers(app: &TestApp, id: i32) -> Vec<issued_number::Model> {
+    issued_number::Entity::find()
+        .filter(issued_number::Column::RequestId.eq(id))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let id = enter(&app, "西新宿こころクリニック", "medical").await;
+
+    let response = post(&app, &format!("/cases/{id}/propose"), &[("district", "04")]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(request(&app, id).await.status, "proposed");
+    let proposed = numbers(&app, id).await;
+    assert_eq!(proposed.len(), 1);
+    assert_eq!(proposed[0].status, "proposed");
+    assert_eq!(proposed[0].district, 4);
+
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/approve"), &[])
+            .await
+            .status(),
+        403,
+        "a clerk cannot approve"
+    );
+    switch_to(&app, "kessai", "approver").await;
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/approve"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(request(&app, id).await.status, "issued");
+    let code = numbers(&app, id).await[0].code.clone();
+    assert!(InstitutionCode::parse(&code).is_ok());
+
+    switch_to(&app, "tanto", "clerk").await;
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/answer"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(request(&app, id).await.status, "answered");
+    let html = app
+        .get(&format!("/cases/{id}/answer"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&code), "the answer shows the number");
+    assert!(html.contains("（公印省略）"));
+    assert!(html.contains("指定ではありません"));
+    assert!(
+        html.contains("令和9年2月15日までに医療保険情報提供等実施機関へ提出"),
+        "{html}"
+    );
+    let xlsx = app.get(&format!("/cases/{id}/answer.xlsx")).await;
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+
+    assert_eq!(
+        post(
+            &app,
+            "/council",
+            &[
+                ("prefecture", "13"),
+                ("held_on", "令和9年3月18日"),
+                ("request", &id.to_string())
+            ]
+        )
+        .await
+        .status(),
+        403
+    );
+    switch_to(&app, "kessai", "approver").await;
+    let response = post(
+        &app,
+        "/council",
+        &[
+            ("prefecture", "13"),
+            ("held_on", "令和9年3月18日"),
+            ("request", &id.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let done = request(&app, id).await;
+    assert_eq!(done.status, "designated");
+    assert!(done.council_session_id.is_some());
+    let html = app.get("/council").await.text().await.unwrap();
+    assert!(html.contains("令和9年3月18日") && html.contains("1件"));
+    // The council's list holds the facility.
+    let session = done.council_session_id.unwrap();
+    let report = uketsuke::jobs::run(
+        &app.db,
+        &app.settings,
+        "council-export",
+        &session.to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.outcome, "done");
+}
+
+#[tokio::test]
+async fn an_approver_cannot_approve_a_number_they_proposed() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "kessai-solo", "approver").await;
+    let id = enter(&app, "ひとりで起案する医院", "medical").await;
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/propose"), &[("district", "1")])
+            .await
+            .status(),
+        303
+    );
+    let response = post(&app, &format!("/cases/{id}/approve"), &[]).await;
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.unwrap().contains("起案した職員は"));
+}
+
+#[tokio::test]
+async fn a_returned_request_voids_its_proposed_number_and_prints_a_return_letter() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let id = enter(&app, "返戻される薬局", "pharmacy").await;
+    post(&app, &format!("/cases/{id}/propose"), &[("district", "4")]).await;
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/return"), &[("reason", "x")])
+            .await
+            .status(),
+        403,
+        "a clerk cannot return"
+    );
+    switch_to(&app, "kessai", "approver").await;
+    let response = post(
+        &app,
+        &format!("/cases/{id}/return"),
+        &[("reason", "指定希望日の記載がありません")],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let returned = request(&app, id).await;
+    assert_eq!(returned.status, "returned");
+    assert_eq!(
+        numbers(&app, id).await[0].status,
+        "void",
+        "the proposed number is void, never reused"
+    );
+    let html = app
+        .get(&format!("/cases/{id}/return-letter"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("返戻します"));
+    assert!(html.contains("指定希望日の記載がありません"));
+}
+
+#[tokio::test]
+async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let first = enter(&app, "取下げ医院", "medical").await;
+    post(
+        &app,
+        &format!("/cases/{first}/propose"),
+        &[("district", "4")],
+    )
+    .await;
+    let code = numbers(&app, first).await[0].code.clone();
+    assert_eq!(
+        post(&app, &format!("/cases/{first}/withdraw"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(request(&app, first).await.status, "withdrawn");
+    assert_eq!(numbers(&app, first).await[0].status, "void");
+
+    let second = enter(&app, "つぎの医院", "medical").await;
+    post(
+        &app,
+        &format!("/cases/{second}/propose"),
+        &[("district", "4")],
+    )
+    .await;
+    let next = numbers(&app, second).await[0].clone();
+    assert_ne!(next.code, code, "a voided number is not given again");
+
+    switch_to(&app, "kessai", "approver").await;
+    let response = post(
+        &app,
+        &format!("/cases/{second}/void-number"),
+        &[
+            ("number_id", &next.id.to_string()),
+            ("reason", "郡市区番号の誤り"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let voided = issued_number::Entity::find_by_id(next.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(voided.status, "void");
+    assert_eq!(voided.void_reason.as_deref(), Some("郡市区番号の誤り"));
+}
+
+#[tokio::test]
+async fn a_medical_and_dental_pair_gets_one_seven_digit_number() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let medical = enter(&app, "あおば医科歯科クリニック", "medical").await;
+    let dental = enter(&app, "あおば医科歯科クリニック", "dental").await;
+    uketsuke_store::requests::link_siblings(
+        &app.db,
+        medical,
+        dental,
+        &uketsuke_store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        post(
+            &app,
+            &format!("/cases/{dental}/propose"),
+            &[("district", "4")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let m = InstitutionCode::parse(&numbers(&app, medical).await[0].code).unwrap();
+    let d = InstitutionCode::parse(&numbers(&app, dental).await[0].code).unwrap();
+    assert_eq!(m.medical_code(), d.medical_code());
+    assert_eq!(request(&app, medical).await.status, "proposed");
+    assert_eq!(request(&app, dental).await.status, "proposed");
+    switch_to(&app, "kessai", "approver").await;
+    assert_eq!(
+        post(&app, &format!("/cases/{medical}/approve"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        request(&app, dental).await.status,
+        "issued",
+        "the pair is approved together"
+    );
+}
+
+#[tokio::test]
+async fn another_bureaus_case_cannot_be_touched() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let id = enter(&app, "関東の医院", "medical").await;
+    let csrf = app.csrf("/dashboard").await;
+    app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    let password = app.create_user("kyushu-kessai", "approver", "kyushu").await;
+    app.login("kyushu-kessai", &password).await;
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/propose"), &[("district", "4")])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/withdraw"), &[])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(request(&app, id).await.status, "received");
+}

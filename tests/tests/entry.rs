@@ -1,0 +1,271 @@
+//! Entering requests by upload, end to end: the blank form downloads; an upload shows a
+//! preview with every problem before anything is saved; confirming saves the file whole,
+//! a file with problems only when the clerk chooses its valid requests; a viewer may not.
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use uketsuke_store::entities::reception_request;
+use uketsuke_tests::TestApp;
+
+fn form_file(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../crates/ingest/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn upload(app: &TestApp, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let csrf = app.csrf("/requests/upload").await;
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+    );
+    app.client
+        .post(format!("{}/requests/upload", app.base_url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The confirm form's action (`/requests/upload/{token}`) in a preview page.
+fn confirm_action(html: &str) -> String {
+    let marker = "action=\"/requests/upload/";
+    let start = html.find(marker).expect("a confirm form") + "action=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn clerk(app: &TestApp) {
+    let password = app
+        .create_user("uketsuke-tanto", "clerk", "kanto-shinetsu")
+        .await;
+    app.login("uketsuke-tanto", &password).await;
+}
+
+#[tokio::test]
+async fn the_blank_form_downloads_as_xlsx_with_a_japanese_file_name() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let response = app.get("/forms/blank.xlsx").await;
+    assert_eq!(response.status(), 200);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+    assert!(response.bytes().await.unwrap().starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn an_upload_is_previewed_and_saved_only_when_confirmed() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let response = upload(&app, "form_official.xlsx", form_file("form_official.xlsx")).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("まだ登録していません"));
+    assert!(html.contains("オン資クリニック"));
+    assert!(
+        html.contains("令和6年4月1日"),
+        "the designation date in 和暦"
+    );
+    assert!(html.contains("問題はありません"));
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0,
+        "nothing saved yet"
+    );
+
+    let action = confirm_action(&html);
+    let csrf = app.csrf("/requests/upload").await;
+    let response = app
+        .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
+        .await;
+    let html = response.text().await.unwrap();
+    assert!(html.contains("1件を登録しました"), "{html}");
+    let saved = reception_request::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].facility_name, "オン資クリニック");
+    assert_eq!(saved[0].kind, "medical");
+    // The same upload cannot be confirmed twice; uploading the file again finds it present.
+    let again = app
+        .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
+        .await;
+    assert_eq!(again.status(), 404);
+    let html = upload(&app, "form_official.xlsx", form_file("form_official.xlsx"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let action = confirm_action(&html);
+    let html = app
+        .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("重複のため登録しませんでした"), "{html}");
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_broken_file_is_named_and_nothing_is_saved() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let html = upload(&app, "broken.xlsx", b"PK\x03\x04 not a workbook".to_vec())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("broken.xlsx"),
+        "the message names the file: {html}"
+    );
+    assert!(html.contains("class=\"error\""));
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_upload() {
+    let app = TestApp::spawn().await;
+    let password = app
+        .create_user("etsuran-only", "viewer", "kanto-shinetsu")
+        .await;
+    app.login("etsuran-only", &password).await;
+    assert_eq!(app.get("/requests/upload").await.status(), 403);
+}
+
+fn entry_fields<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("reply_postal_code", "〒１００－８９１６"),
+        ("reply_address", "東京都千代田区霞が関１－２－２"),
+        ("reply_name", "資格 太郎"),
+        ("kind", "dental"),
+        ("facility_name", "オン資歯科クリニック"),
+        ("facility_postal_code", "１００－８９１６"),
+        ("facility_address", "東京都千代田区霞が関1-2-2"),
+        ("designation_date", "令和９年４月１日"),
+        ("request_date", "R8.11.20"),
+        ("founder_kind", "person"),
+        ("founder_name", "資格 花子"),
+        ("founder_registration", "歯 第123456号"),
+        ("contact_phone", "０３－５２５３－１１１１"),
+    ];
+    for (k, v) in changes {
+        if let Some(f) = fields.iter_mut().find(|(name, _)| name == k) {
+            f.1 = v;
+        }
+    }
+    fields
+}
+
+#[tokio::test]
+async fn the_entry_form_shows_each_problem_beside_its_field_and_saves_nothing() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let csrf = app.csrf("/requests/new").await;
+    let fields = entry_fields(
+        &csrf,
+        &[
+            ("designation_date", "令和6年2月30日"),
+            ("facility_postal_code", "12-34"),
+            ("facility_name", ""),
+        ],
+    );
+    let response = app.post_form("/requests/new", &fields).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    for field in ["designation_date", "facility_postal_code", "facility_name"] {
+        let marker = format!("id=\"{field}-error\">");
+        let start = html
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no error slot for {field}"))
+            + marker.len();
+        assert!(
+            !html[start..].starts_with("</p>"),
+            "{field} has a message beside it"
+        );
+    }
+    assert!(html.contains("名称を入力してください"));
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(
+        html.contains("value=\"令和6年2月30日\""),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_entry_form_reads_fullwidth_and_wareki_and_shows_the_case_with_its_deadlines() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let csrf = app.csrf("/requests/new").await;
+    let response = app
+        .post_form("/requests/new", &entry_fields(&csrf, &[]))
+        .await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/cases/"));
+    let saved = reception_request::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.kind, "dental");
+    assert_eq!(saved.facility_postal_code.as_deref(), Some("100-8916"));
+    assert_eq!(saved.contact_phone, "03-5253-1111");
+    assert_eq!(saved.designation_date.to_string(), "2027-04-01");
+    assert_eq!(
+        saved.answer_due.to_string(),
+        "2027-02-10",
+        "前々月10日 (an open day)"
+    );
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(html.contains("オン資歯科クリニック"));
+    assert!(
+        html.contains("令和9年2月10日"),
+        "the answer due in 和暦 on the case page"
+    );
+
+    // The same facility, kind and date again is a duplicate, named on the form.
+    let csrf = app.csrf("/requests/new").await;
+    let html = app
+        .post_form("/requests/new", &entry_fields(&csrf, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("重複"));
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+}
