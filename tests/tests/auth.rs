@@ -225,3 +225,113 @@ async fn passwords_are_stored_as_argon2_hashes() {
     assert!(user.password_hash.starts_with("$argon2"));
     assert!(!user.password_hash.contains(&password));
 }
+
+#[tokio::test]
+async fn an_admin_adds_an_account_whose_first_password_works_and_unlocks_a_locked_one() {
+    let app = TestApp::spawn().await;
+    let clerk_password = app.create_user("ippan", "clerk", "kanto-shinetsu").await;
+    app.login("ippan", &clerk_password).await;
+    assert_eq!(
+        app.get("/admin/users").await.status(),
+        403,
+        "only 管理 may manage accounts"
+    );
+    let csrf = app.csrf("/dashboard").await;
+    app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+
+    let admin_password = app.create_user("kanri", "admin", "kanto-shinetsu").await;
+    app.login("kanri", &admin_password).await;
+    let csrf = app.csrf("/admin/users").await;
+    let html = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", "shinjin"),
+                ("display_name", "新人 一郎"),
+                ("role", "viewer"),
+                ("office_id", ""),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("職員「shinjin」を作成しました"));
+    let marker = "初期パスワード: <strong class=\"code\">";
+    let start = html.find(marker).unwrap() + marker.len();
+    let first_password = html[start..].split('<').next().unwrap().to_owned();
+    let again = app.get("/admin/users").await.text().await.unwrap();
+    assert!(
+        !again.contains(&first_password),
+        "the password is shown once"
+    );
+
+    let other = TestApp::client_for(&app);
+    let login_page = other
+        .get(format!("{}/login", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = uketsuke_tests::csrf_of(&login_page);
+    let response = other
+        .post(format!("{}/login", app.base_url))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("username", "shinjin"),
+            ("password", first_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "the new account signs in");
+
+    // Lock 'ippan' out (from a third browser), then unlock it.
+    let other = TestApp::client_for(&app);
+    for _ in 0..5 {
+        let page = other
+            .get(format!("{}/login", app.base_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = uketsuke_tests::csrf_of(&page);
+        other
+            .post(format!("{}/login", app.base_url))
+            .form(&[
+                ("csrf", token.as_str()),
+                ("username", "ippan"),
+                ("password", "wrong-wrong-wrong"),
+            ])
+            .send()
+            .await
+            .unwrap();
+    }
+    let html = app.get("/admin/users").await.text().await.unwrap();
+    assert!(html.contains("ロック中"));
+    let user = uketsuke_store::users::find_by_username(&app.db, "ippan")
+        .await
+        .unwrap()
+        .unwrap();
+    let csrf = app.csrf("/admin/users").await;
+    let response = app
+        .post_form(
+            &format!("/admin/users/{}/unlock", user.id),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert!(
+        !app.get("/admin/users")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("ロック中")
+    );
+}

@@ -11,6 +11,8 @@ pub struct Layout {
     pub user_name: Option<String>,
     pub role_label: String,
     pub csrf: String,
+    /// Whether to show the administration link.
+    pub admin: bool,
 }
 
 impl Layout {
@@ -27,6 +29,7 @@ impl Layout {
             csrf: session
                 .map(|s| s.row.csrf_token.clone())
                 .unwrap_or_default(),
+            admin: false,
         }
     }
 
@@ -37,6 +40,7 @@ impl Layout {
             user_name: Some(user.user.display_name.clone()),
             role_label: user.role.label().to_owned(),
             csrf: user.session.csrf_token.clone(),
+            admin: user.role >= uketsuke_store::users::Role::Admin,
         }
     }
 }

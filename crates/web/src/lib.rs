@@ -8,6 +8,7 @@
 //! - [`cases`]: finding cases (filters, search, paging, .xlsx/CSV) and the case page;
 //! - [`routes`]: the router, its security headers, and the pages themselves;
 //! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 地医協);
+//! - [`admin`]: the bureau's accounts, for the 管理 role;
 //! - [`entry`]: uploading forms and lists with a preview, and the blank form;
 //! - [`new_request`]: the entry form, 別紙1 field by field;
 //! - [`intake`]: saving read or typed forms as requests (shared with `uketsuke import`);
@@ -15,6 +16,7 @@
 
 pub mod account;
 pub mod actions;
+pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod dashboard;

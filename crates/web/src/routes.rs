@@ -16,7 +16,7 @@ use crate::auth::Session;
 use crate::error::Error;
 use crate::layout::Layout;
 use crate::state::AppState;
-use crate::{account, actions, cases, dashboard, deliveries, entry, new_request};
+use crate::{account, actions, admin, cases, dashboard, deliveries, entry, new_request};
 
 /// The largest upload accepted (the ingest limits then apply to the file itself).
 const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
             "/council",
             get(actions::council).post(actions::record_council),
         )
+        .route("/admin/users", get(admin::list).post(admin::create))
+        .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}/resend", post(deliveries::resend))
         .route("/not-designated", get(deliveries::proposals))
