@@ -205,20 +205,12 @@ pub async fn answer(
     if request.status != status::ISSUED {
         return Err(refuse("回答できるのは、番号の決裁が済んだ依頼です"));
     }
-    let txn = state.db.begin().await?;
     let today = today_in_japan();
-    requests::update_request(
-        &txn,
-        request,
-        "request.answer",
-        |r| {
-            r.status = Set(status::ANSWERED.to_owned());
-            r.answered_on = Set(Some(today));
-        },
-        &user.actor(),
-    )
+    transition(&state, &user, request, "request.answer", None, |r| {
+        r.status = Set(status::ANSWERED.to_owned());
+        r.answered_on = Set(Some(today));
+    })
     .await?;
-    txn.commit().await?;
     Ok(back(id))
 }
 
@@ -227,6 +219,25 @@ pub struct ReasonForm {
     csrf: String,
     #[serde(default)]
     reason: String,
+}
+
+/// Changes a request in one transaction — voiding its numbers first when `void_reason`
+/// is given — with its audit entry.
+pub(crate) async fn transition(
+    state: &AppState,
+    user: &CurrentUser,
+    request: reception_request::Model,
+    action: &str,
+    void_reason: Option<&str>,
+    change: impl FnOnce(&mut reception_request::ActiveModel),
+) -> Result<(), Error> {
+    let txn = state.db.begin().await?;
+    if let Some(reason) = void_reason {
+        void_numbers(&txn, request.id, reason, user).await?;
+    }
+    requests::update_request(&txn, request, action, change, &user.actor()).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Voids every number of a request that is not void yet, in `txn`.
@@ -270,22 +281,20 @@ pub async fn return_request(
         "" => stored.join("\n"),
         typed => typed.to_owned(),
     };
-    let txn = state.db.begin().await?;
-    void_numbers(&txn, request.id, "返戻のため", &user).await?;
     let today = today_in_japan();
-    requests::update_request(
-        &txn,
+    transition(
+        &state,
+        &user,
         request,
         "request.return",
+        Some("返戻のため"),
         |r| {
             r.status = Set(status::RETURNED.to_owned());
             r.returned_on = Set(Some(today));
             r.return_reason = Set(Some(reason));
         },
-        &user.actor(),
     )
     .await?;
-    txn.commit().await?;
     Ok(back(id))
 }
 
@@ -313,21 +322,19 @@ pub async fn withdraw(
             status::label(&request.status)
         )));
     }
-    let txn = state.db.begin().await?;
-    void_numbers(&txn, request.id, "取下げのため", &user).await?;
     let today = today_in_japan();
-    requests::update_request(
-        &txn,
+    transition(
+        &state,
+        &user,
         request,
         "request.withdraw",
+        Some("取下げのため"),
         |r| {
             r.status = Set(status::WITHDRAWN.to_owned());
             r.withdrawn_on = Set(Some(today));
         },
-        &user.actor(),
     )
     .await?;
-    txn.commit().await?;
     Ok(back(id))
 }
 

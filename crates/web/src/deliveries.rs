@@ -15,7 +15,7 @@ use serde::Deserialize;
 use uketsuke_domain::format_wareki;
 use uketsuke_store::entities::{outbox as outbox_row, reception_request};
 use uketsuke_store::outbox;
-use uketsuke_store::requests::{self, status};
+use uketsuke_store::requests::status;
 use uketsuke_store::users::Role;
 
 use crate::auth::CurrentUser;
@@ -225,19 +225,18 @@ pub async fn confirm(
         reason
     };
     let name = request.facility_name.clone();
-    let txn = state.db.begin().await?;
-    requests::update_request(
-        &txn,
+    crate::actions::transition(
+        &state,
+        &user,
         request,
         "request.not_designated",
+        None,
         |r| {
             r.status = Set(status::NOT_DESIGNATED.to_owned());
             r.not_designated_reason = Set(Some(reason));
         },
-        &user.actor(),
     )
     .await?;
-    txn.commit().await?;
     Ok(Redirect::to(&format!(
         "/not-designated?done={}",
         urlencode(&name)
