@@ -82,6 +82,11 @@ pub enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Demo and scale data.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
     /// Staff accounts.
     User {
         #[command(subcommand)]
@@ -198,6 +203,24 @@ pub enum JobsAction {
 pub enum OutboxAction {
     /// Send every message that is due, now.
     Send,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoAction {
+    /// Load the demo data (one bureau, requests in every state) into an empty database.
+    Load,
+    /// Fill an empty database with realistic, valid data at scale (benchmarks).
+    Generate {
+        /// Existing codes in the registry.
+        #[arg(long, default_value_t = 250_000)]
+        facilities: usize,
+        /// Requests (with their facilities and numbers), over ten years.
+        #[arg(long, default_value_t = 150_000)]
+        requests: usize,
+        /// The seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -358,6 +381,22 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
             action: ConfigAction::Check,
         } => config_check(&settings),
         Command::Jobs { action } => jobs_command(&settings, action).await?,
+        Command::Demo { action } => {
+            let db = startup::prepare_database(&settings).await?;
+            match action {
+                DemoAction::Load => crate::demo::load(&db, &settings).await?,
+                DemoAction::Generate {
+                    facilities,
+                    requests,
+                    seed,
+                } => {
+                    let report =
+                        crate::generate::generate(&db, &settings, facilities, requests, seed)
+                            .await?;
+                    println!("{}", serde_json::to_string(&report)?);
+                }
+            }
+        }
         Command::Import(args) => return import_command(&settings, args).await,
         Command::Export(args) => export_command(&settings, args).await?,
         Command::Form {

@@ -6,12 +6,14 @@
 //! - [`startup`]: connecting, migrating and serving;
 //! - [`cli`]: the commands for staff scripts and IT (`code`, `calendar`, `due`, `rules`…);
 //! - [`demo`]: demo data — one bureau with requests in every state;
+//! - [`generate`]: scale data for benchmarks (`uketsuke demo generate`);
 //! - [`jobs`]: the scheduled jobs (council export, digest, 未指定 review);
 //! - [`dispatch`]: sending the outbox over SMTP.
 
 pub mod cli;
 pub mod demo;
 pub mod dispatch;
+pub mod generate;
 pub mod import;
 pub mod jobs;
 pub mod settings;
