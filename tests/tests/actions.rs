@@ -347,3 +347,113 @@ async fn another_bureaus_case_cannot_be_touched() {
     );
     assert_eq!(request(&app, id).await.status, "received");
 }
+
+#[tokio::test]
+async fn a_request_judged_for_return_is_proposed_only_after_the_clerk_acknowledges_it() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    // A designation date already past: the verdict is 返戻相当.
+    let csrf = app.csrf("/requests/new").await;
+    let response = app
+        .post_form(
+            "/requests/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "medical"),
+                ("facility_name", "遅すぎた医院"),
+                ("facility_address", "東京都新宿区西新宿2-8-1"),
+                ("designation_date", "令和8年11月1日"),
+                ("founder_kind", "person"),
+                ("founder_name", "厚生 太郎"),
+                ("contact_phone", "03-5321-1111"),
+            ],
+        )
+        .await;
+    let id: i32 = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap();
+    assert_eq!(request(&app, id).await.decision, "return");
+    let html = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
+    assert!(html.contains("返戻相当"), "the case page warns before 起案");
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/propose"), &[("district", "4")])
+            .await
+            .status(),
+        403
+    );
+    assert!(numbers(&app, id).await.is_empty());
+    let response = post(
+        &app,
+        &format!("/cases/{id}/propose"),
+        &[("district", "4"), ("acknowledge", "1")],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(numbers(&app, id).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_answer_without_a_reply_address_goes_to_the_facility_and_its_founder() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let csrf = app.csrf("/requests/new").await;
+    let response = app
+        .post_form(
+            "/requests/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "pharmacy"),
+                ("facility_name", "送付先なし薬局"),
+                ("facility_postal_code", "160-0022"),
+                ("facility_address", "東京都新宿区新宿1-10-3"),
+                ("designation_date", "令和9年4月1日"),
+                ("founder_kind", "person"),
+                ("founder_name", "薬剤 次郎"),
+                ("contact_phone", "03-3350-0000"),
+            ],
+        )
+        .await;
+    let id: i32 = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap();
+    post(&app, &format!("/cases/{id}/propose"), &[("district", "4")]).await;
+    switch_to(&app, "kessai", "approver").await;
+    post(&app, &format!("/cases/{id}/approve"), &[]).await;
+    let html = app
+        .get(&format!("/cases/{id}/answer"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("（住所）〒160-0022 東京都新宿区新宿1-10-3"),
+        "{html}"
+    );
+    assert!(html.contains("送付先なし薬局 薬剤 次郎 様"));
+}
+
+#[tokio::test]
+async fn marking_not_designated_needs_a_reason() {
+    let app = TestApp::spawn_with(true).await;
+    switch_to(&app, "kessai", "approver").await;
+    let answered = reception_request::Entity::find()
+        .filter(reception_request::Column::Status.eq("answered"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let response = post(
+        &app,
+        &format!("/not-designated/{}", answered.id),
+        &[("reason", " ")],
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(request(&app, answered.id).await.status, "answered");
+}

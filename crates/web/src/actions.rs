@@ -71,6 +71,9 @@ fn back(id: i32) -> Redirect {
 pub struct ProposeForm {
     csrf: String,
     district: String,
+    /// Required when the verdict is 返戻相当: the clerk has read the reasons.
+    #[serde(default)]
+    acknowledge: String,
 }
 
 /// `POST /cases/{id}/propose` (担当).
@@ -89,6 +92,11 @@ pub async fn propose(
             "「{}」の依頼には番号を起案できません",
             status::label(&request.status)
         )));
+    }
+    if request.decision == "return" && form.acknowledge != "1" {
+        return Err(refuse(
+            "判定が「返戻相当」の依頼です。返戻の理由を確認したことを示してから起案してください",
+        ));
     }
     let district: u8 = uketsuke_domain::normalize_width(form.district.trim())
         .parse()
@@ -418,9 +426,27 @@ fn letter(state: &AppState, r: &reception_request::Model, code: String, date: Na
             .bureau(&r.bureau_id)
             .map(|b| b.name.clone())
             .unwrap_or_default(),
-        reply_postal_code: r.reply_postal_code.clone().unwrap_or_default(),
-        reply_address: r.reply_address.clone(),
-        reply_name: r.reply_name.clone(),
+        reply_postal_code: r
+            .reply_postal_code
+            .clone()
+            .or_else(|| {
+                if r.reply_address.trim().is_empty() {
+                    r.facility_postal_code.clone()
+                } else {
+                    None
+                }
+            })
+            .unwrap_or_default(),
+        reply_address: if r.reply_address.trim().is_empty() {
+            r.facility_address.clone()
+        } else {
+            r.reply_address.clone()
+        },
+        reply_name: if r.reply_name.trim().is_empty() {
+            format!("{} {}", r.facility_name, founder)
+        } else {
+            r.reply_name.clone()
+        },
         kind: crate::dashboard::kind_label(&r.kind),
         facility_name: r.facility_name.clone(),
         facility_postal_code: r.facility_postal_code.clone().unwrap_or_default(),
@@ -658,6 +684,8 @@ pub struct CouncilPage {
     candidates: Vec<Candidate>,
     approver: bool,
     error: Option<String>,
+    /// The user's office's prefecture, preselected.
+    default_prefecture: String,
 }
 
 async fn council_page(
@@ -722,6 +750,14 @@ async fn council_page(
             .collect(),
         approver: user.role >= Role::Approver,
         error,
+        default_prefecture: match user.user.office_id {
+            Some(id) => uketsuke_store::entities::office::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .and_then(|o| o.prefectures.split(',').next().map(str::to_owned))
+                .unwrap_or_default(),
+            None => String::new(),
+        },
     })
 }
 

@@ -219,11 +219,11 @@ pub async fn confirm(
         )));
     }
     let reason = form.reason.trim().to_owned();
-    let reason = if reason.is_empty() {
-        "指定希望日を過ぎても指定に至らなかったため".to_owned()
-    } else {
-        reason
-    };
+    if reason.is_empty() {
+        return Err(Error::Forbidden(
+            "「8. 未指定」にする理由を入力してください".to_owned(),
+        ));
+    }
     let name = request.facility_name.clone();
     crate::actions::transition(
         &state,

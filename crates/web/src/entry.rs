@@ -136,7 +136,7 @@ fn preview_rows(
                 None => (String::new(), String::new()),
             };
             PreviewRow {
-                place: format!("{} {}", item.sheet, item.cell_or_row),
+                place: format!("{} {}", item.sheet, place_ja(&item.cell_or_row)),
                 name: f.facility_name.clone(),
                 kind: f.kind.label(),
                 designation: format_wareki(f.designation_date),
@@ -148,6 +148,14 @@ fn preview_rows(
             }
         })
         .collect()
+}
+
+/// `row 12` as 「12行目」; a cell (`B7`) as it is.
+fn place_ja(place: &str) -> String {
+    match place.strip_prefix("row ") {
+        Some(n) => format!("{n}行目"),
+        None => place.to_owned(),
+    }
 }
 
 fn preview_problems(outcome: &Outcome<RequestForm>) -> Vec<PreviewProblem> {
