@@ -269,3 +269,26 @@ async fn the_entry_form_reads_fullwidth_and_wareki_and_shows_the_case_with_its_d
         1
     );
 }
+
+#[tokio::test]
+async fn a_request_entered_by_form_records_the_office_that_received_it() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let tokyo = uketsuke_store::bureaus::office_id(&app.db, "kanto-shinetsu", "tokyo")
+        .await
+        .unwrap()
+        .unwrap();
+    let html = app.get("/requests/new").await.text().await.unwrap();
+    assert!(html.contains("東京事務所"), "the office is offered");
+    let csrf = app.csrf("/requests/new").await;
+    let office = tokyo.to_string();
+    let mut fields = entry_fields(&csrf, &[]);
+    fields.push(("office_id", office.as_str()));
+    assert_eq!(app.post_form("/requests/new", &fields).await.status(), 303);
+    let saved = reception_request::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.office_id, Some(tokyo));
+}

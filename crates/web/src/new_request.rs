@@ -43,6 +43,8 @@ pub struct Fields {
     pub representative_name: String,
     pub founder_registration: String,
     pub contact_phone: String,
+    /// The office that received the request (受付事務所).
+    pub office_id: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -51,6 +53,21 @@ pub struct NewRequestPage {
     layout: Layout,
     f: Fields,
     errors: BTreeMap<&'static str, String>,
+    offices: Vec<(String, String)>,
+}
+
+/// The offices of the user's bureau, as (id, name).
+async fn offices(state: &AppState, user: &CurrentUser) -> Result<Vec<(String, String)>, Error> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use uketsuke_store::entities::office;
+    Ok(office::Entity::find()
+        .filter(office::Column::BureauId.eq(&user.user.bureau_id))
+        .order_by_asc(office::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.to_string(), o.name))
+        .collect())
 }
 
 impl NewRequestPage {
@@ -73,12 +90,18 @@ pub async fn form(
     user.require(Role::Clerk)?;
     let f = Fields {
         founder_kind: "person".to_owned(),
+        office_id: user
+            .user
+            .office_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         ..Fields::default()
     };
     Ok(NewRequestPage {
         layout: Layout::signed_in(&state, &user),
         f,
         errors: BTreeMap::new(),
+        offices: offices(&state, &user).await?,
     })
 }
 
@@ -218,11 +241,22 @@ pub async fn create(
 ) -> Result<Response, Error> {
     user.check_csrf(&f.csrf)?;
     user.require(Role::Clerk)?;
+    let office_list = offices(&state, &user).await?;
+    // An office of the user's bureau; a user limited to an office enters for it.
+    let office_id = match user.user.office_id {
+        Some(own) => Some(own),
+        None => f
+            .office_id
+            .parse::<i32>()
+            .ok()
+            .filter(|id| office_list.iter().any(|(o, _)| *o == id.to_string())),
+    };
     let again = |f: Fields, errors| {
         NewRequestPage {
             layout: Layout::signed_in(&state, &user),
             f,
             errors,
+            offices: office_list.clone(),
         }
         .into_response()
     };
@@ -242,7 +276,7 @@ pub async fn create(
     let intake = Intake {
         bureau,
         policy: &state.eligibility,
-        office_id: user.user.office_id,
+        office_id,
         received: today_in_japan(),
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.actor())
