@@ -9,7 +9,8 @@
 //! 3. the numbers: every number ever issued, and the registry of existing codes;
 //! 4. what is remembered and what goes out: the audit trail, the email outbox and the
 //!    record of scheduled job runs;
-//! 5. uploads waiting for a clerk to confirm them after the preview.
+//! 5. uploads waiting for a clerk to confirm them after the preview;
+//! 6. the indexes the case list needs at national scale (sort orders, name search).
 
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
@@ -19,6 +20,7 @@ mod m20261122_000002_requests;
 mod m20261122_000003_numbers;
 mod m20261122_000004_audit_outbox;
 mod m20261122_000005_uploads;
+mod m20261122_000006_search_indexes;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -32,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_numbers::Migration),
             Box::new(m20261122_000004_audit_outbox::Migration),
             Box::new(m20261122_000005_uploads::Migration),
+            Box::new(m20261122_000006_search_indexes::Migration),
         ]
     }
 }

@@ -458,6 +458,81 @@ async fn paging_shows_fifty_a_page_with_the_total_and_page_links() {
 }
 
 #[tokio::test]
+async fn past_a_thousand_cases_the_list_shows_the_first_thousand_and_downloads_all() {
+    let app = signed_in().await;
+    let names_owned: Vec<String> = (0..1_005).map(|i| format!("上限試験医院{i:04}")).collect();
+    let designation = today() + Months::new(3);
+    let cases: Vec<NewCase<'_>> = names_owned
+        .iter()
+        .map(|n| NewCase::new(n, designation))
+        .collect();
+    add_cases(&app, &cases).await;
+
+    let query = [("name", "上限試験"), ("sort", "name"), ("order", "asc")];
+    let html = list_html(&app, &query).await;
+    assert!(
+        html.contains("1000 件以上のうち 1〜50 件目を表示（1 / 20 ページ）"),
+        "{html}"
+    );
+    assert!(html.contains("1000 件を超えるため"), "the page says why");
+    // Page 20 is the last: cases 951–1000 in this order; a later page shows page 20.
+    for page in ["20", "25"] {
+        let mut last = query.to_vec();
+        last.push(("page", page));
+        let html = list_html(&app, &last).await;
+        let rows = row_names(&html);
+        assert_eq!(rows.len(), 50);
+        assert_eq!(rows[0], "上限試験医院0950");
+        assert_eq!(rows[49], "上限試験医院0999");
+    }
+    // The reverse order reaches the other end.
+    let html = list_html(
+        &app,
+        &[("name", "上限試験"), ("sort", "name"), ("order", "desc")],
+    )
+    .await;
+    assert_eq!(row_names(&html)[0], "上限試験医院1004");
+    // Below the limit the count is exact.
+    let html = list_html(&app, &[("name", "上限試験医院100")]).await;
+    assert!(html.contains("5 件中 1〜5 件目を表示"), "{html}");
+    // The download holds every case.
+    let csv = get(&app, "/cases.csv", &[("name", "上限試験")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.matches("上限試験医院").count(), 1_005);
+}
+
+#[tokio::test]
+async fn a_renamed_facility_is_found_by_its_new_name_only() {
+    use uketsuke_store::entities::facility;
+    let app = signed_in().await;
+    let row = add_cases(
+        &app,
+        &[NewCase::new("旧名称あおぞら医院", today() + Months::new(3))],
+    )
+    .await
+    .remove(0);
+    let mut f: facility::ActiveModel = facility::Entity::find_by_id(row.facility_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    f.name = Set("新名称そよかぜ医院".into());
+    f.name_search = Set(uketsuke_domain::search_key("新名称そよかぜ医院"));
+    f.update(&app.db).await.unwrap();
+    // Three characters or more go through the trigram index on both databases.
+    assert!(row_names(&list_html(&app, &[("name", "あおぞら")]).await).is_empty());
+    assert_eq!(
+        row_names(&list_html(&app, &[("name", "そよかぜ")]).await),
+        ["旧名称あおぞら医院"],
+        "the request keeps the name it was filed under; the search follows the facility"
+    );
+}
+
+#[tokio::test]
 async fn sorting_by_answer_due_puts_the_earliest_first() {
     let app = signed_in().await;
     let html = list_html(&app, &[("sort", "due"), ("order", "asc")]).await;

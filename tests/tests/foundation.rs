@@ -128,3 +128,59 @@ async fn every_migration_reverts_and_reapplies() {
     );
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_schema_lets_bound_text_use_the_indexes() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let database = TestDatabase::create().await;
+    let db = uketsuke_store::db::connect(&database.url, 1).await.unwrap();
+    uketsuke_store::db::migrate_up(&db).await.unwrap();
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            // No char(n) left: compared with a bound text value, such a column is cast
+            // and its indexes go unused.
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND data_type = 'character'",
+                ))
+                .await
+                .unwrap();
+            let columns: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String>("", "c").unwrap())
+                .collect();
+            assert!(columns.is_empty(), "char(n) columns: {columns:?}");
+            let plan = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "EXPLAIN SELECT district FROM registry_codes \
+                     WHERE prefecture = $1 AND municipality = $2",
+                    ["13".into(), "世田谷区".into()],
+                ))
+                .await
+                .unwrap();
+            let plan: Vec<String> = plan
+                .iter()
+                .map(|r| r.try_get_by_index::<String>(0).unwrap())
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("registry_codes_municipality_district")),
+                "{plan:?}"
+            );
+        }
+        _ => {
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT name FROM sqlite_master WHERE name = 'facilities_name_fts'",
+                ))
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1, "the trigram index of facility names");
+        }
+    }
+    db.close().await.unwrap();
+}

@@ -1,8 +1,10 @@
 //! Scale data: `uketsuke demo generate` makes valid, realistic data deterministically.
 
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uketsuke_domain::InstitutionCode;
-use uketsuke_store::entities::{facility, issued_number, reception_request, registry_code};
+use uketsuke_store::entities::{
+    audit_log, facility, issued_number, reception_request, registry_code,
+};
 use uketsuke_store::requests::status;
 use uketsuke_tests::TestApp;
 
@@ -40,6 +42,42 @@ async fn generated_data_is_valid_in_every_status_and_refuses_a_second_run() {
             f.name, r.facility_name,
             "each request points at its own facility"
         );
+    }
+    // Spread by population: 関東信越 (Tokyo, Kanagawa, Saitama, ...) carries far more
+    // than 四国 (about 40 % against 3 % of the nation).
+    let in_bureau = |b: &str| requests.iter().filter(|r| r.bureau_id == b).count();
+    assert!(
+        in_bureau("kanto-shinetsu") > 8 * in_bureau("shikoku"),
+        "kanto {} shikoku {}",
+        in_bureau("kanto-shinetsu"),
+        in_bureau("shikoku")
+    );
+    // Every request has its history: created, and each step its status implies.
+    assert_eq!(
+        report.audit_entries as u64,
+        audit_log::Entity::find().count(&app.db).await.unwrap()
+    );
+    for r in requests.iter().take(300) {
+        let actions: Vec<String> = audit_log::Entity::find()
+            .filter(audit_log::Column::Entity.eq("reception_request"))
+            .filter(audit_log::Column::EntityId.eq(r.id.to_string()))
+            .order_by_asc(audit_log::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        assert_eq!(actions[0], "request.create", "request {}", r.id);
+        let expected_last = match r.status.as_str() {
+            s if s == status::DESIGNATED => "request.designate",
+            s if s == status::RETURNED => "request.return",
+            s if s == status::WITHDRAWN => "request.withdraw",
+            s if s == status::NOT_DESIGNATED => "request.not_designated",
+            s if s == status::ANSWERED => "request.answer",
+            _ => "request.create",
+        };
+        assert_eq!(actions.last().map(String::as_str), Some(expected_last));
     }
     assert!(
         uketsuke::generate::generate(&app.db, &app.settings, 10, 10, 7)

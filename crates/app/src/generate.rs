@@ -7,7 +7,9 @@ use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait, Set, TransactionTrait};
 use serde::Serialize;
 use uketsuke_domain::{FeeSchedule, InstitutionCode, Prefecture, RequestKind, search_key};
-use uketsuke_store::entities::{facility, issued_number, reception_request, registry_code};
+use uketsuke_store::entities::{
+    audit_log, facility, issued_number, reception_request, registry_code,
+};
 use uketsuke_store::requests::status;
 
 use crate::settings::Settings;
@@ -69,9 +71,44 @@ const TOWNS: [&str; 8] = [
 const SURNAMES: [&str; 10] = [
     "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
 ];
+const STAFF: [&str; 6] = ["yamada", "kimura", "inoue", "hayashi", "shimizu", "mori"];
 const GIVEN: [&str; 8] = [
     "太郎", "花子", "一郎", "優子", "健一", "美咲", "大輔", "陽子",
 ];
+
+/// Population of each prefecture in units of 10,000 (2020 census, rounded), by code
+/// 01–47: facilities and requests are spread in proportion, so that 関東信越 carries
+/// about 40 % of the nation's requests, as it does in reality.
+const POPULATION: [u32; 47] = [
+    522, 124, 121, 230, 96, 107, 183, 287, 193, 194, 734, 628, 1405, 924, 220, 103, 113, 77, 81,
+    205, 198, 363, 754, 177, 141, 258, 884, 547, 132, 92, 55, 67, 189, 280, 134, 72, 95, 133, 69,
+    514, 81, 131, 174, 112, 107, 159, 147,
+];
+
+/// Picks a prefecture with probability proportional to its population.
+struct PrefecturePicker {
+    cumulative: Vec<(u32, Prefecture)>,
+}
+
+impl PrefecturePicker {
+    fn new() -> Self {
+        let mut total = 0;
+        let cumulative = Prefecture::all()
+            .map(|p| {
+                total += POPULATION[usize::from(p.code()) - 1];
+                (total, p)
+            })
+            .collect();
+        Self { cumulative }
+    }
+
+    fn pick(&self, rng: &mut Rng) -> Prefecture {
+        let total = self.cumulative.last().map_or(1, |(t, _)| *t);
+        let x = u32::try_from(rng.next() % u64::from(total)).unwrap_or(0);
+        let i = self.cumulative.partition_point(|(t, _)| *t <= x);
+        self.cumulative[i.min(self.cumulative.len() - 1)].1
+    }
+}
 
 /// What was generated, and how long it took.
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +116,7 @@ pub struct Generated {
     pub registry_codes: usize,
     pub requests: usize,
     pub issued_numbers: usize,
+    pub audit_entries: usize,
     pub seconds: f64,
 }
 
@@ -104,7 +142,7 @@ pub async fn generate(
     }
     let started = std::time::Instant::now();
     let mut rng = Rng(seed);
-    let prefectures: Vec<Prefecture> = Prefecture::all().collect();
+    let prefectures = PrefecturePicker::new();
     let now = Utc::now();
 
     // Registry: for each code, a (prefecture, 点数表, district) and the next serial there.
@@ -112,7 +150,7 @@ pub async fn generate(
     let mut rows = Vec::with_capacity(1000);
     let mut written = 0;
     for i in 0..facilities {
-        let p = *rng.pick(&prefectures);
+        let p = prefectures.pick(&mut rng);
         let fee = *rng.pick(&[
             FeeSchedule::Medical,
             FeeSchedule::Medical,
@@ -161,7 +199,18 @@ pub async fn generate(
     written += flush_registry(db, &mut rows).await?;
 
     // Requests over ten years, with facilities and, past 受付, numbers.
-    let bureaus: Vec<&crate::settings::BureauSettings> = settings.bureaus.iter().collect();
+    let bureau_of = |p: Prefecture| {
+        settings
+            .bureaus
+            .iter()
+            .find(|b| b.prefectures.contains(&p.code_str()))
+            .ok_or_else(|| anyhow::anyhow!("{} を管轄する厚生局の設定がありません", p.name()))
+    };
+    let calendars = settings
+        .bureaus
+        .iter()
+        .map(|b| Ok((b.id.clone(), b.calendar()?)))
+        .collect::<anyhow::Result<std::collections::HashMap<_, _>>>()?;
     let statuses = [
         status::RECEIVED,
         status::PROPOSED,
@@ -176,6 +225,7 @@ pub async fn generate(
     ];
     let start = NaiveDate::from_ymd_opt(2017, 1, 1).unwrap_or_default();
     let mut issued = 0;
+    let mut audit = 0;
     let mut request_count = 0;
     let mut serial_for_requests = std::collections::HashMap::<(u8, u8, u8), u16>::new();
     for chunk_start in (0..requests).step_by(500) {
@@ -183,9 +233,8 @@ pub async fn generate(
         let mut facility_rows = Vec::new();
         let mut planned = Vec::new();
         for i in chunk_start..(chunk_start + 500).min(requests) {
-            let bureau = *rng.pick(&bureaus);
-            let code: &String = rng.pick(bureau.prefectures.as_slice());
-            let p = Prefecture::parse(code)?;
+            let p = prefectures.pick(&mut rng);
+            let bureau = bureau_of(p)?;
             let kind = *rng.pick(&[
                 RequestKind::Medical,
                 RequestKind::Medical,
@@ -250,9 +299,8 @@ pub async fn generate(
         for (offset, (bureau, _p, kind, name, _district, address, designation, st)) in
             planned.iter().enumerate()
         {
-            let calendar = bureau.calendar()?;
-            let d =
-                uketsuke_rules::deadlines::deadlines(&calendar, &bureau.deadlines, *designation);
+            let calendar = &calendars[&bureau.id];
+            let d = uketsuke_rules::deadlines::deadlines(calendar, &bureau.deadlines, *designation);
             let received =
                 d.submission_deadline - TimeDelta::days(i64::try_from(rng.below(40)).unwrap_or(0));
             let person = format!("{} {}", rng.pick(&SURNAMES), rng.pick(&GIVEN));
@@ -348,18 +396,117 @@ pub async fn generate(
             *serial += 1;
         }
         issued += number_rows.len();
-        if !number_rows.is_empty() {
+        let number_ids = if number_rows.is_empty() {
+            Vec::new()
+        } else {
             issued_number::Entity::insert_many(number_rows)
+                .exec_with_returning_keys(&txn)
+                .await?
+        };
+        // The audit trail each request would have left behind (監査記録).
+        let mut numbers = number_ids.into_iter();
+        let mut audit_rows = Vec::new();
+        for (offset, (_b, _p, kind, name, _d, _a, designation, st)) in planned.iter().enumerate() {
+            let request_id = request_ids[offset].to_string();
+            let mut entry = |action: &str, entity: &str, id: String, after: serde_json::Value| {
+                audit_rows.push(audit_log::ActiveModel {
+                    at: Set(now),
+                    actor_user_id: Set(None),
+                    actor: Set(rng.pick(&STAFF).to_string()),
+                    action: Set(action.to_owned()),
+                    entity: Set(entity.to_owned()),
+                    entity_id: Set(id),
+                    before: Set(None),
+                    after: Set(Some(after)),
+                    ..Default::default()
+                });
+            };
+            entry(
+                "facility.create",
+                "facility",
+                facility_ids[offset].to_string(),
+                serde_json::json!({ "name": name }),
+            );
+            entry(
+                "request.create",
+                "reception_request",
+                request_id.clone(),
+                serde_json::json!({
+                    "kind": kind.as_str(),
+                    "facility_name": name,
+                    "designation_date": designation,
+                    "status": status::RECEIVED,
+                }),
+            );
+            let numbered = [
+                status::PROPOSED,
+                status::ISSUED,
+                status::ANSWERED,
+                status::DESIGNATED,
+                status::NOT_DESIGNATED,
+            ]
+            .contains(st);
+            if numbered && let Some(number_id) = numbers.next() {
+                entry(
+                    "number.propose",
+                    "issued_number",
+                    number_id.to_string(),
+                    serde_json::json!({ "status": "proposed" }),
+                );
+                if *st != status::PROPOSED {
+                    entry(
+                        "number.approve",
+                        "issued_number",
+                        number_id.to_string(),
+                        serde_json::json!({ "status": "approved" }),
+                    );
+                }
+            }
+            let last = match *st {
+                s if s == status::ANSWERED => Some("request.answer"),
+                s if s == status::DESIGNATED => Some("request.designate"),
+                s if s == status::NOT_DESIGNATED => Some("request.not_designated"),
+                s if s == status::RETURNED => Some("request.return"),
+                s if s == status::WITHDRAWN => Some("request.withdraw"),
+                _ => None,
+            };
+            if let Some(action) = last {
+                if matches!(*st, s if s == status::DESIGNATED || s == status::NOT_DESIGNATED) {
+                    entry(
+                        "request.answer",
+                        "reception_request",
+                        request_id.clone(),
+                        serde_json::json!({ "status": status::ANSWERED }),
+                    );
+                }
+                entry(
+                    action,
+                    "reception_request",
+                    request_id,
+                    serde_json::json!({ "status": st }),
+                );
+            }
+        }
+        audit += audit_rows.len();
+        for batch in audit_rows.chunks(1000) {
+            audit_log::Entity::insert_many(batch.to_vec())
                 .exec(&txn)
                 .await?;
         }
         txn.commit().await?;
         request_count += planned.len();
     }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // What autovacuum does some minutes after a bulk load, done now: fresh planner
+        // statistics and a visibility map, so index-only scans work from the start.
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared("VACUUM ANALYZE").await?;
+    }
     Ok(Generated {
         registry_codes: written,
         requests: request_count,
         issued_numbers: issued,
+        audit_entries: audit,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -6,6 +6,11 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use uketsuke::cli::{Cli, Command};
 
+/// mimalloc instead of glibc's malloc: under load the server spent a tenth of its time
+/// in glibc's malloc and free (profile in BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

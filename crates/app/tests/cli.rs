@@ -86,7 +86,7 @@ fn migrate_status_up_and_down_work_on_a_fresh_database() {
     let out = uketsuke(&tmp, &["migrate", "up"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let status = stdout(&uketsuke(&tmp, &["migrate", "status"]));
-    assert_eq!(status.lines().count(), 5);
+    assert_eq!(status.lines().count(), 6);
     assert!(status.lines().all(|l| l.starts_with("applied")));
     let out = uketsuke(&tmp, &["migrate", "down", "--steps", "0"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -312,11 +312,25 @@ pub fn suggest_district<'a>(
     municipality: &str,
     registry: impl IntoIterator<Item = (&'a str, u8)>,
 ) -> Option<u8> {
+    suggest_district_counted(
+        municipality,
+        registry
+            .into_iter()
+            .map(|(name, district)| (name, district, 1)),
+    )
+}
+
+/// [`suggest_district`] on counts already grouped: `(municipality, district, how
+/// many registry codes)`.
+pub fn suggest_district_counted<'a>(
+    municipality: &str,
+    registry: impl IntoIterator<Item = (&'a str, u8, usize)>,
+) -> Option<u8> {
     let wanted = comparable(municipality);
     let mut counts: BTreeMap<u8, usize> = BTreeMap::new();
-    for (name, district) in registry {
-        if comparable(name) == wanted {
-            *counts.entry(district).or_default() += 1;
+    for (name, district, n) in registry {
+        if n > 0 && comparable(name) == wanted {
+            *counts.entry(district).or_default() += n;
         }
     }
     // max_by_key keeps the last maximum: iterate from the largest district so that

@@ -9,7 +9,7 @@ use uketsuke_domain::FeeSchedule;
 use uketsuke_rules::Error;
 use uketsuke_rules::numbering::{
     NumberingPolicy, SerialRange, has_90, is_usable_new_serial, municipality_of,
-    next_free_pair_serial, next_free_serial, suggest_district,
+    next_free_pair_serial, next_free_serial, suggest_district, suggest_district_counted,
 };
 
 fn set(serials: impl IntoIterator<Item = u16>) -> BTreeSet<u16> {
@@ -272,6 +272,15 @@ fn suggest_district_breaks_ties_with_the_smallest_district() {
 fn suggest_district_is_none_for_a_municipality_without_facilities() {
     assert_eq!(suggest_district("日野郡日南町", [("鳥取市", 1)]), None);
     assert_eq!(suggest_district("鳥取市", []), None);
+}
+
+#[test]
+fn suggest_district_counted_weighs_each_group_by_its_count() {
+    // As the database groups them: (municipality, district, registry codes there).
+    let grouped = [("鳥取市", 1, 40), ("鳥取市", 2, 39), ("駒ヶ根市", 7, 1)];
+    assert_eq!(suggest_district_counted("鳥取市", grouped), Some(1));
+    assert_eq!(suggest_district_counted("駒ケ根市", grouped), Some(7));
+    assert_eq!(suggest_district_counted("鳥取市", [("鳥取市", 3, 0)]), None);
 }
 
 #[test]

@@ -332,22 +332,27 @@ pub async fn suggest_district<C: ConnectionTrait>(
     let Some(municipality) = numbering::municipality_of(address) else {
         return Ok(None);
     };
-    let rows: Vec<(Option<String>, i16)> = registry_code::Entity::find()
+    // Counted by the database (an index-only scan of the covering index of migration
+    // 6): a large city has thousands of registry codes.
+    let rows: Vec<(Option<String>, i16, i64)> = registry_code::Entity::find()
         .select_only()
         .column(registry_code::Column::Municipality)
         .column(registry_code::Column::District)
+        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "n")
         .filter(registry_code::Column::Prefecture.eq(prefecture.code_str()))
         .filter(registry_code::Column::Municipality.eq(municipality.as_str()))
+        .group_by(registry_code::Column::Municipality)
+        .group_by(registry_code::Column::District)
         .into_tuple()
         .all(conn)
         .await?;
-    let pairs: Vec<(String, u8)> = rows
+    let counts: Vec<(String, u8, usize)> = rows
         .into_iter()
-        .filter_map(|(m, d)| Some((m?, u8::try_from(d).ok()?)))
+        .filter_map(|(m, d, n)| Some((m?, u8::try_from(d).ok()?, usize::try_from(n).ok()?)))
         .collect();
-    Ok(numbering::suggest_district(
+    Ok(numbering::suggest_district_counted(
         &municipality,
-        pairs.iter().map(|(m, d)| (m.as_str(), *d)),
+        counts.iter().map(|(m, d, n)| (m.as_str(), *d, *n)),
     ))
 }
 

@@ -20,9 +20,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, Func, LikeExpr, Query as SqlQuery, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, Query as SqlQuery, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, QueryFilter,
     QueryOrder, QuerySelect, Select,
 };
 use serde::Deserialize;
@@ -43,6 +43,12 @@ use crate::state::AppState;
 
 /// Cases on one page of the list.
 pub const PAGE_SIZE: u64 = 50;
+
+/// The list counts and pages through at most this many cases of a view (20 pages);
+/// beyond it the page says 「1,000件以上」 and asks for a narrower search. Counting
+/// a bureau's ten years (58,000 cases at national scale) on every page view cost more
+/// than the rest of the page (BENCHMARKS.md); the downloads still hold every row.
+pub const LIST_LIMIT: u64 = 1_000;
 
 /// The most rows one download holds (a bureau's whole history fits many times over).
 pub const MAX_EXPORT_ROWS: u64 = 100_000;
@@ -424,7 +430,23 @@ fn select_cases(
     use reception_request::Column as C;
     use sea_orm::sea_query::ExprTrait;
     let bureau = user.user.bureau_id.as_str();
-    let mut cond = Condition::all().add(C::BureauId.eq(bureau));
+    // On SQLite a name key of 3+ characters is looked up in the FTS5 trigram mirror of
+    // name_search (migration 6), a phrase query being a substring match on the index.
+    let fts_phrase = f.name_key.as_ref().and_then(|key| {
+        (state.db.get_database_backend() == DbBackend::Sqlite && key.chars().count() >= 3)
+            .then(|| format!("\"{}\"", key.replace('"', "\"\"")))
+    });
+    let mut cond = if fts_phrase.is_some() {
+        // Unary + keeps SQLite's planner off the bureau's indexes, which it would
+        // otherwise walk in full (58,000 rows at national scale) to probe the few
+        // matching facilities; it starts from the matches instead (BENCHMARKS.md).
+        Condition::all().add(Expr::cust_with_values(
+            "+\"reception_requests\".\"bureau_id\" = ?",
+            [bureau],
+        ))
+    } else {
+        Condition::all().add(C::BureauId.eq(bureau))
+    };
     if let Some(office) = user_office(user).or(f.office) {
         cond = cond.add(C::OfficeId.eq(office));
     }
@@ -455,11 +477,28 @@ fn select_cases(
             .add(effective_due_expr().lt(Expr::val(today)));
     }
     if let Some(key) = &f.name_key {
-        let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
-        let matching = facility_ids(
-            bureau,
-            Expr::col((facility::Entity, facility::Column::NameSearch)).like(pattern),
-        );
+        let matching = if let Some(phrase) = &fts_phrase {
+            facility_ids(
+                bureau,
+                Expr::col((facility::Entity, facility::Column::Id)).in_subquery(
+                    SqlQuery::select()
+                        .expr(Expr::col(Alias::new("rowid")))
+                        .from(Alias::new("facilities_name_fts"))
+                        .and_where(Expr::cust_with_values(
+                            "facilities_name_fts MATCH ?",
+                            [phrase.as_str()],
+                        ))
+                        .to_owned(),
+                ),
+            )
+        } else {
+            // PostgreSQL serves this LIKE from its trigram index (keys of 3+ characters).
+            let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
+            facility_ids(
+                bureau,
+                Expr::col((facility::Entity, facility::Column::NameSearch)).like(pattern),
+            )
+        };
         cond =
             cond.add(Expr::col((reception_request::Entity, C::FacilityId)).in_subquery(matching));
     }
@@ -503,6 +542,58 @@ fn select_cases(
         SortKey::Name => select.order_by(C::FacilityName, order.clone()),
     };
     select.order_by(C::Id, order)
+}
+
+/// Page `page` of `select` with the number of all its rows, in one query; the count is
+/// `None` when the page is empty (past the end, or nothing matches).
+async fn page_with_count(
+    db: &sea_orm::DatabaseConnection,
+    select: &Select<reception_request::Entity>,
+    page: u64,
+) -> Result<(Vec<reception_request::Model>, Option<u64>), Error> {
+    use sea_orm::{FromQueryResult, QueryTrait};
+    let query = select
+        .clone()
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "matching_total")
+        .offset((page.max(1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .into_query();
+    let results = db.query_all(&query).await?;
+    let mut total = None;
+    let mut rows = Vec::with_capacity(results.len());
+    for result in &results {
+        let n: i64 = result.try_get("", "matching_total")?;
+        total = Some(u64::try_from(n).unwrap_or(0));
+        rows.push(reception_request::Model::from_query_result(result, "")?);
+    }
+    Ok((rows, total))
+}
+
+/// How many rows `select` gives, counting no further than `limit`: one row comes back
+/// from the database, however many match.
+async fn count_up_to(
+    db: &sea_orm::DatabaseConnection,
+    select: &Select<reception_request::Entity>,
+    limit: u64,
+) -> Result<u64, Error> {
+    use sea_orm::QueryTrait;
+    let matching = select
+        .clone()
+        .select_only()
+        .column(reception_request::Column::Id)
+        .limit(limit)
+        .into_query()
+        .clear_order_by()
+        .to_owned();
+    let count = SqlQuery::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(matching, Alias::new("matching"))
+        .to_owned();
+    let n: i64 = match db.query_one(&count).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The bureau's offices (only the user's own, if the account is limited to one).
@@ -625,6 +716,8 @@ pub struct CasesPage {
     overdue: bool,
     rows: Vec<CaseRow>,
     total: u64,
+    /// More than [`LIST_LIMIT`] cases match: `total` is the limit.
+    capped: bool,
     first_shown: u64,
     last_shown: u64,
     page: u64,
@@ -709,14 +802,30 @@ async fn list_page(
     let offices = offices_of(state, user).await?;
     let f = Filters::parse(&params, &offices);
     let select = select_cases(user, &f, today, state);
-    let total = select.clone().count(&state.db).await?;
+    // A name search cannot be read off a sort index: the database visits every match to
+    // sort them, so the same pass counts them (a window count). Otherwise the first
+    // page comes off the index and a capped count is cheap.
+    let db = &state.db;
+    let (mut rows, counted) = if f.name_key.is_some() {
+        page_with_count(db, &select, f.page).await?
+    } else {
+        (Vec::new(), None)
+    };
+    let matching = match counted {
+        Some(n) => n,
+        None => count_up_to(db, &select, LIST_LIMIT + 1).await?,
+    };
+    let capped = matching > LIST_LIMIT;
+    let total = matching.min(LIST_LIMIT);
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = f.page.min(pages);
-    let rows = select
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .all(&state.db)
-        .await?;
+    if counted.is_none() || page != f.page {
+        rows = select
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+            .all(db)
+            .await?;
+    }
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let numbers = codes_of(&state.db, &ids).await?;
     let office_names: HashMap<i32, String> =
@@ -783,6 +892,7 @@ async fn list_page(
         overdue: f.overdue,
         rows,
         total,
+        capped,
         first_shown: if shown == 0 {
             0
         } else {

@@ -1,0 +1,178 @@
+//! Indexes for the case list at national scale (全国規模の検索用索引): found by the
+//! benchmarks of issue 7 (`EXPLAIN` in BENCHMARKS.md).
+//!
+//! - The list's sort orders within a bureau — 受付日, 指定希望日, 名称 — each with the id
+//!   as tie-breaker, so the first page is read off an index instead of sorting the
+//!   whole bureau.
+//! - On PostgreSQL the fixed-width code columns (`char(n)`) become `varchar(n)`: the
+//!   application binds text, and `bpchar = text` casts the column, which keeps every
+//!   index on it unused (a sequential scan of the registry to suggest a district, of
+//!   every issued number to find the next free one).
+//! - The registry by (prefecture, municipality) now also holds the district, so the
+//!   district suggested for a new facility is counted from the index alone.
+//! - The name search is a substring search (`%key%`), which a B-tree cannot serve. On
+//!   PostgreSQL a trigram GIN index (`pg_trgm`, a trusted extension since 13) serves the
+//!   same `LIKE`; on SQLite an FTS5 table with the trigram tokenizer mirrors
+//!   `facilities.name_search` through triggers and is queried with `MATCH`. Both need a
+//!   key of three characters or more; shorter keys fall back to scanning.
+
+use crate::index;
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const SORT_INDEXES: [(&str, &[&str]); 3] = [
+    (
+        "reception_requests_bureau_received",
+        &["bureau_id", "received_on", "id"],
+    ),
+    (
+        "reception_requests_bureau_designation",
+        &["bureau_id", "designation_date", "id"],
+    ),
+    (
+        "reception_requests_bureau_name",
+        &["bureau_id", "facility_name", "id"],
+    ),
+];
+
+/// PostgreSQL: the `char(n)` columns compared with bound text, and their width.
+const FIXED_WIDTH: [(&str, &str, u32); 8] = [
+    ("facilities", "prefecture", 2),
+    ("council_sessions", "prefecture", 2),
+    ("issued_numbers", "prefecture", 2),
+    ("issued_numbers", "fee_schedule", 1),
+    ("issued_numbers", "code", 10),
+    ("registry_codes", "prefecture", 2),
+    ("registry_codes", "fee_schedule", 1),
+    ("registry_codes", "code", 10),
+];
+
+/// SQLite: the FTS5 mirror of `facilities.name_search` and the triggers that keep it.
+const SQLITE_UP: &[&str] = &[
+    "CREATE VIRTUAL TABLE facilities_name_fts USING fts5(\
+         name_search, content='facilities', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER facilities_name_fts_insert AFTER INSERT ON facilities BEGIN \
+         INSERT INTO facilities_name_fts(rowid, name_search) VALUES (new.id, new.name_search); \
+     END",
+    "CREATE TRIGGER facilities_name_fts_delete AFTER DELETE ON facilities BEGIN \
+         INSERT INTO facilities_name_fts(facilities_name_fts, rowid, name_search) \
+         VALUES ('delete', old.id, old.name_search); \
+     END",
+    "CREATE TRIGGER facilities_name_fts_update AFTER UPDATE OF name_search ON facilities BEGIN \
+         INSERT INTO facilities_name_fts(facilities_name_fts, rowid, name_search) \
+         VALUES ('delete', old.id, old.name_search); \
+         INSERT INTO facilities_name_fts(rowid, name_search) VALUES (new.id, new.name_search); \
+     END",
+    "INSERT INTO facilities_name_fts(facilities_name_fts) VALUES ('rebuild')",
+];
+
+const SQLITE_DOWN: &[&str] = &[
+    "DROP TRIGGER IF EXISTS facilities_name_fts_update",
+    "DROP TRIGGER IF EXISTS facilities_name_fts_delete",
+    "DROP TRIGGER IF EXISTS facilities_name_fts_insert",
+    "DROP TABLE IF EXISTS facilities_name_fts",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, columns) in SORT_INDEXES {
+            manager
+                .create_index(index("reception_requests", name, columns, false))
+                .await?;
+        }
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("registry_codes_municipality")
+                    .table("registry_codes")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "registry_codes",
+                "registry_codes_municipality_district",
+                &["prefecture", "municipality", "district"],
+                false,
+            ))
+            .await?;
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => {
+                for sql in SQLITE_UP {
+                    db.execute_unprepared(sql).await?;
+                }
+            }
+            sea_orm::DatabaseBackend::Postgres => {
+                for (table, column, width) in FIXED_WIDTH {
+                    db.execute_unprepared(&format!(
+                        "ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({width})"
+                    ))
+                    .await?;
+                }
+                db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                    .await?;
+                db.execute_unprepared(
+                    "CREATE INDEX facilities_name_trgm ON facilities \
+                     USING gin (name_search gin_trgm_ops)",
+                )
+                .await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => {
+                for sql in SQLITE_DOWN {
+                    db.execute_unprepared(sql).await?;
+                }
+            }
+            sea_orm::DatabaseBackend::Postgres => {
+                // The extension stays: other databases' objects may use it.
+                db.execute_unprepared("DROP INDEX IF EXISTS facilities_name_trgm")
+                    .await?;
+                for (table, column, width) in FIXED_WIDTH {
+                    db.execute_unprepared(&format!(
+                        "ALTER TABLE {table} ALTER COLUMN {column} TYPE char({width})"
+                    ))
+                    .await?;
+                }
+            }
+            _ => {}
+        }
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("registry_codes_municipality_district")
+                    .table("registry_codes")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "registry_codes",
+                "registry_codes_municipality",
+                &["prefecture", "municipality"],
+                false,
+            ))
+            .await?;
+        for (name, _) in SORT_INDEXES {
+            manager
+                .drop_index(
+                    Index::drop()
+                        .name(name)
+                        .table("reception_requests")
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
