@@ -478,19 +478,16 @@ fn select_cases(
     }
     if let Some(key) = &f.name_key {
         let matching = if let Some(phrase) = &fts_phrase {
-            facility_ids(
-                bureau,
-                Expr::col((facility::Entity, facility::Column::Id)).in_subquery(
-                    SqlQuery::select()
-                        .expr(Expr::col(Alias::new("rowid")))
-                        .from(Alias::new("facilities_name_fts"))
-                        .and_where(Expr::cust_with_values(
-                            "facilities_name_fts MATCH ?",
-                            [phrase.as_str()],
-                        ))
-                        .to_owned(),
-                ),
-            )
+            // The FTS rowid is the facility id; the request's own bureau condition
+            // already keeps other bureaus' facilities out.
+            SqlQuery::select()
+                .expr(Expr::col(Alias::new("rowid")))
+                .from(Alias::new("facilities_name_fts"))
+                .and_where(Expr::cust_with_values(
+                    "facilities_name_fts MATCH ?",
+                    [phrase.as_str()],
+                ))
+                .to_owned()
         } else {
             // PostgreSQL serves this LIKE from its trigram index (keys of 3+ characters).
             let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
@@ -544,28 +541,42 @@ fn select_cases(
     select.order_by(C::Id, order)
 }
 
-/// Page `page` of `select` with the number of all its rows, in one query; the count is
-/// `None` when the page is empty (past the end, or nothing matches).
+/// Page `page` of `select` with the number of all its rows; the count is `None` when
+/// the page is empty (past the end, or nothing matches). The first query finds, sorts
+/// and counts the matches by id alone (from an index where one covers the view, see
+/// migration 6); the second reads the page's rows.
 async fn page_with_count(
     db: &sea_orm::DatabaseConnection,
     select: &Select<reception_request::Entity>,
     page: u64,
 ) -> Result<(Vec<reception_request::Model>, Option<u64>), Error> {
-    use sea_orm::{FromQueryResult, QueryTrait};
+    use sea_orm::QueryTrait;
     let query = select
         .clone()
+        .select_only()
+        .column(reception_request::Column::Id)
         .column_as(Expr::cust("COUNT(*) OVER ()"), "matching_total")
         .offset((page.max(1) - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
         .into_query();
-    let results = db.query_all(&query).await?;
     let mut total = None;
-    let mut rows = Vec::with_capacity(results.len());
-    for result in &results {
+    let mut ids = Vec::new();
+    for result in db.query_all(&query).await? {
         let n: i64 = result.try_get("", "matching_total")?;
         total = Some(u64::try_from(n).unwrap_or(0));
-        rows.push(reception_request::Model::from_query_result(result, "")?);
+        ids.push(result.try_get::<i32>("", "id")?);
     }
+    if ids.is_empty() {
+        return Ok((Vec::new(), total));
+    }
+    let mut rows: HashMap<i32, reception_request::Model> = reception_request::Entity::find()
+        .filter(reception_request::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let rows = ids.iter().filter_map(|id| rows.remove(id)).collect();
     Ok((rows, total))
 }
 
