@@ -14,12 +14,13 @@
 //! - The registry by (prefecture, municipality) now also holds the district, so the
 //!   district suggested for a new facility is counted from the index alone.
 //! - The name search is a substring search (`%key%`), which a B-tree cannot serve. On
-//!   PostgreSQL a trigram GIN index (`pg_trgm`, a trusted extension since 13) serves the
-//!   same `LIKE`, with the bureau as its first column (`btree_gin`, trusted too) so
-//!   that only the bureau's candidates are read back to recheck; on SQLite an FTS5
-//!   table with the trigram tokenizer mirrors `facilities.name_search` through triggers
-//!   and is queried with `MATCH`. Both need a key of three characters or more; shorter
-//!   keys fall back to scanning.
+//!   PostgreSQL each request carries a copy of its facility's search key (kept by
+//!   triggers) under a trigram GIN index (`pg_trgm`, a trusted extension since 13) that
+//!   leads with the bureau (`btree_gin`, trusted too): the `LIKE` finds the bureau's
+//!   matching requests without a join, and only those are read back to recheck. On
+//!   SQLite an FTS5 table with the trigram tokenizer mirrors `facilities.name_search`
+//!   through triggers and is queried with `MATCH`. Both need a key of three characters
+//!   or more; shorter keys fall back to scanning.
 
 use crate::index;
 use sea_orm_migration::prelude::*;
@@ -84,6 +85,45 @@ const SQLITE_DOWN: &[&str] = &[
     "DROP TABLE IF EXISTS facilities_name_fts",
 ];
 
+/// PostgreSQL: each request carries its facility's search key, kept by triggers (on a
+/// new request, a request moved to another facility, a renamed facility), under a
+/// trigram index that leads with the bureau.
+const POSTGRES_UP: &[&str] = &[
+    "ALTER TABLE reception_requests ADD COLUMN name_search varchar NOT NULL DEFAULT ''",
+    "CREATE FUNCTION reception_requests_name_search() RETURNS trigger LANGUAGE plpgsql AS $$ \
+     BEGIN \
+         NEW.name_search := COALESCE( \
+             (SELECT name_search FROM facilities WHERE id = NEW.facility_id), ''); \
+         RETURN NEW; \
+     END $$",
+    "CREATE TRIGGER reception_requests_name_search \
+     BEFORE INSERT OR UPDATE OF facility_id ON reception_requests \
+     FOR EACH ROW EXECUTE FUNCTION reception_requests_name_search()",
+    "CREATE FUNCTION facilities_name_search_to_requests() RETURNS trigger LANGUAGE plpgsql AS $$ \
+     BEGIN \
+         UPDATE reception_requests SET name_search = NEW.name_search \
+         WHERE facility_id = NEW.id; \
+         RETURN NULL; \
+     END $$",
+    "CREATE TRIGGER facilities_name_search_to_requests \
+     AFTER UPDATE OF name_search ON facilities FOR EACH ROW \
+     WHEN (OLD.name_search IS DISTINCT FROM NEW.name_search) \
+     EXECUTE FUNCTION facilities_name_search_to_requests()",
+    "UPDATE reception_requests r SET name_search = f.name_search \
+     FROM facilities f WHERE f.id = r.facility_id",
+    "CREATE INDEX reception_requests_name_trgm ON reception_requests \
+     USING gin (bureau_id, name_search gin_trgm_ops)",
+];
+
+const POSTGRES_DOWN: &[&str] = &[
+    "DROP INDEX IF EXISTS reception_requests_name_trgm",
+    "DROP TRIGGER IF EXISTS facilities_name_search_to_requests ON facilities",
+    "DROP FUNCTION IF EXISTS facilities_name_search_to_requests()",
+    "DROP TRIGGER IF EXISTS reception_requests_name_search ON reception_requests",
+    "DROP FUNCTION IF EXISTS reception_requests_name_search()",
+    "ALTER TABLE reception_requests DROP COLUMN IF EXISTS name_search",
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -126,11 +166,9 @@ impl MigrationTrait for Migration {
                     .await?;
                 db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS btree_gin")
                     .await?;
-                db.execute_unprepared(
-                    "CREATE INDEX facilities_name_trgm ON facilities \
-                     USING gin (bureau_id, name_search gin_trgm_ops)",
-                )
-                .await?;
+                for sql in POSTGRES_UP {
+                    db.execute_unprepared(sql).await?;
+                }
             }
             _ => {}
         }
@@ -147,8 +185,9 @@ impl MigrationTrait for Migration {
             }
             sea_orm::DatabaseBackend::Postgres => {
                 // The extensions stay: other objects may use them.
-                db.execute_unprepared("DROP INDEX IF EXISTS facilities_name_trgm")
-                    .await?;
+                for sql in POSTGRES_DOWN {
+                    db.execute_unprepared(sql).await?;
+                }
                 for (table, column, width) in FIXED_WIDTH {
                     db.execute_unprepared(&format!(
                         "ALTER TABLE {table} ALTER COLUMN {column} TYPE char({width})"

@@ -477,27 +477,34 @@ fn select_cases(
             .add(effective_due_expr().lt(Expr::val(today)));
     }
     if let Some(key) = &f.name_key {
-        let matching = if let Some(phrase) = &fts_phrase {
+        let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
+        if let Some(phrase) = &fts_phrase {
             // The FTS rowid is the facility id; the request's own bureau condition
             // already keeps other bureaus' facilities out.
-            SqlQuery::select()
+            let matching = SqlQuery::select()
                 .expr(Expr::col(Alias::new("rowid")))
                 .from(Alias::new("facilities_name_fts"))
                 .and_where(Expr::cust_with_values(
                     "facilities_name_fts MATCH ?",
                     [phrase.as_str()],
                 ))
-                .to_owned()
+                .to_owned();
+            cond = cond
+                .add(Expr::col((reception_request::Entity, C::FacilityId)).in_subquery(matching));
+        } else if state.db.get_database_backend() == DbBackend::Postgres {
+            // PostgreSQL keeps the facility's search key on each request (triggers of
+            // migration 6) under a trigram index that leads with the bureau.
+            cond = cond.add(
+                Expr::col((reception_request::Entity, Alias::new("name_search"))).like(pattern),
+            );
         } else {
-            // PostgreSQL serves this LIKE from its trigram index (keys of 3+ characters).
-            let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
-            facility_ids(
+            let matching = facility_ids(
                 bureau,
                 Expr::col((facility::Entity, facility::Column::NameSearch)).like(pattern),
-            )
-        };
-        cond =
-            cond.add(Expr::col((reception_request::Entity, C::FacilityId)).in_subquery(matching));
+            );
+            cond = cond
+                .add(Expr::col((reception_request::Entity, C::FacilityId)).in_subquery(matching));
+        }
     }
     if let Some(code) = &f.code {
         let numbers = SqlQuery::select()
