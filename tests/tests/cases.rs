@@ -533,6 +533,30 @@ async fn a_renamed_facility_is_found_by_its_new_name_only() {
 }
 
 #[tokio::test]
+async fn a_request_moved_to_another_facility_is_found_by_that_facilitys_name() {
+    let app = signed_in().await;
+    let rows = add_cases(
+        &app,
+        &[
+            NewCase::new("移動前みさき医院", today() + Months::new(3)),
+            NewCase::new("移動先かもめ医院", today() + Months::new(4)),
+        ],
+    )
+    .await;
+    let mut moved: reception_request::ActiveModel = rows[0].clone().into();
+    moved.facility_id = Set(rows[1].facility_id);
+    moved.update(&app.db).await.unwrap();
+    assert!(row_names(&list_html(&app, &[("name", "みさき医院")]).await).is_empty());
+    let mut found = row_names(&list_html(&app, &[("name", "かもめ医院")]).await);
+    found.sort();
+    assert_eq!(
+        found,
+        ["移動先かもめ医院", "移動前みさき医院"],
+        "both requests now belong to the facility searched for"
+    );
+}
+
+#[tokio::test]
 async fn sorting_by_answer_due_puts_the_earliest_first() {
     let app = signed_in().await;
     let html = list_html(&app, &[("sort", "due"), ("order", "asc")]).await;
