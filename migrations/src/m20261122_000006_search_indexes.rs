@@ -89,6 +89,8 @@ const SQLITE_DOWN: &[&str] = &[
 /// new request, a request moved to another facility, a renamed facility), under a
 /// trigram index that leads with the bureau.
 const POSTGRES_UP: &[&str] = &[
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "ALTER TABLE reception_requests ADD COLUMN name_search varchar NOT NULL DEFAULT ''",
     "CREATE FUNCTION reception_requests_name_search() RETURNS trigger LANGUAGE plpgsql AS $$ \
      BEGIN \
@@ -124,6 +126,32 @@ const POSTGRES_DOWN: &[&str] = &[
     "ALTER TABLE reception_requests DROP COLUMN IF EXISTS name_search",
 ];
 
+/// Runs each statement in turn.
+async fn execute_all(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: gives the [`FIXED_WIDTH`] columns the type `char` or `varchar`.
+async fn retype_fixed_width(manager: &SchemaManager<'_>, type_name: &str) -> Result<(), DbErr> {
+    for (table, column, width) in FIXED_WIDTH {
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(
+                "ALTER TABLE {table} ALTER COLUMN {column} TYPE {type_name}({width})"
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+fn drop_index(table: &'static str, name: &'static str) -> IndexDropStatement {
+    Index::drop().name(name).table(table).to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -133,12 +161,7 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
-            .drop_index(
-                Index::drop()
-                    .name("registry_codes_municipality")
-                    .table("registry_codes")
-                    .to_owned(),
-            )
+            .drop_index(drop_index("registry_codes", "registry_codes_municipality"))
             .await?;
         manager
             .create_index(index(
@@ -148,62 +171,31 @@ impl MigrationTrait for Migration {
                 false,
             ))
             .await?;
-        let db = manager.get_connection();
         match manager.get_database_backend() {
-            sea_orm::DatabaseBackend::Sqlite => {
-                for sql in SQLITE_UP {
-                    db.execute_unprepared(sql).await?;
-                }
-            }
+            sea_orm::DatabaseBackend::Sqlite => execute_all(manager, SQLITE_UP).await,
             sea_orm::DatabaseBackend::Postgres => {
-                for (table, column, width) in FIXED_WIDTH {
-                    db.execute_unprepared(&format!(
-                        "ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({width})"
-                    ))
-                    .await?;
-                }
-                db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-                    .await?;
-                db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS btree_gin")
-                    .await?;
-                for sql in POSTGRES_UP {
-                    db.execute_unprepared(sql).await?;
-                }
+                retype_fixed_width(manager, "varchar").await?;
+                execute_all(manager, POSTGRES_UP).await
             }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
         match manager.get_database_backend() {
-            sea_orm::DatabaseBackend::Sqlite => {
-                for sql in SQLITE_DOWN {
-                    db.execute_unprepared(sql).await?;
-                }
-            }
+            sea_orm::DatabaseBackend::Sqlite => execute_all(manager, SQLITE_DOWN).await?,
             sea_orm::DatabaseBackend::Postgres => {
                 // The extensions stay: other objects may use them.
-                for sql in POSTGRES_DOWN {
-                    db.execute_unprepared(sql).await?;
-                }
-                for (table, column, width) in FIXED_WIDTH {
-                    db.execute_unprepared(&format!(
-                        "ALTER TABLE {table} ALTER COLUMN {column} TYPE char({width})"
-                    ))
-                    .await?;
-                }
+                execute_all(manager, POSTGRES_DOWN).await?;
+                retype_fixed_width(manager, "char").await?;
             }
             _ => {}
         }
         manager
-            .drop_index(
-                Index::drop()
-                    .name("registry_codes_municipality_district")
-                    .table("registry_codes")
-                    .to_owned(),
-            )
+            .drop_index(drop_index(
+                "registry_codes",
+                "registry_codes_municipality_district",
+            ))
             .await?;
         manager
             .create_index(index(
@@ -215,12 +207,7 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, _) in SORT_INDEXES {
             manager
-                .drop_index(
-                    Index::drop()
-                        .name(name)
-                        .table("reception_requests")
-                        .to_owned(),
-                )
+                .drop_index(drop_index("reception_requests", name))
                 .await?;
         }
         Ok(())

@@ -63,6 +63,14 @@ async fn list_html(app: &TestApp, query: &[(&str, &str)]) -> String {
 }
 
 /// The facility names of the list's rows, in order.
+/// `count` cases named by `name(i)`, all wanting designation in three months.
+async fn add_numbered_cases(app: &TestApp, count: usize, name: impl Fn(usize) -> String) {
+    let names: Vec<String> = (0..count).map(name).collect();
+    let designation = today() + Months::new(3);
+    let cases: Vec<NewCase<'_>> = names.iter().map(|n| NewCase::new(n, designation)).collect();
+    add_cases(app, &cases).await;
+}
+
 fn row_names(html: &str) -> Vec<String> {
     let Some(start) = html.find("<tbody>") else {
         return Vec::new();
@@ -410,13 +418,7 @@ async fn code_and_phone_searches_compare_digits() {
 #[tokio::test]
 async fn paging_shows_fifty_a_page_with_the_total_and_page_links() {
     let app = signed_in().await;
-    let names_owned: Vec<String> = (0..60).map(|i| format!("頁送り試験医院{i:02}")).collect();
-    let designation = today() + Months::new(3);
-    let cases: Vec<NewCase<'_>> = names_owned
-        .iter()
-        .map(|n| NewCase::new(n, designation))
-        .collect();
-    add_cases(&app, &cases).await;
+    add_numbered_cases(&app, 60, |i| format!("頁送り試験医院{i:02}")).await;
 
     let query = [("name", "頁送り"), ("sort", "name"), ("order", "asc")];
     let html = list_html(&app, &query).await;
@@ -460,13 +462,7 @@ async fn paging_shows_fifty_a_page_with_the_total_and_page_links() {
 #[tokio::test]
 async fn past_a_thousand_cases_the_list_shows_the_first_thousand_and_downloads_all() {
     let app = signed_in().await;
-    let names_owned: Vec<String> = (0..1_005).map(|i| format!("上限試験医院{i:04}")).collect();
-    let designation = today() + Months::new(3);
-    let cases: Vec<NewCase<'_>> = names_owned
-        .iter()
-        .map(|n| NewCase::new(n, designation))
-        .collect();
-    add_cases(&app, &cases).await;
+    add_numbered_cases(&app, 1_005, |i| format!("上限試験医院{i:04}")).await;
 
     let query = [("name", "上限試験"), ("sort", "name"), ("order", "asc")];
     let html = list_html(&app, &query).await;

@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait, Set, TransactionTrait};
 use serde::Serialize;
 use uketsuke_domain::{FeeSchedule, InstitutionCode, Prefecture, RequestKind, search_key};
+use uketsuke_store::audit::{self, Actor};
 use uketsuke_store::entities::{
     audit_log, facility, issued_number, reception_request, registry_code,
 };
@@ -347,6 +348,8 @@ pub async fn generate(
             .exec_with_returning_keys(&txn)
             .await?;
         let mut number_rows = Vec::new();
+        // For each planned request, the status of the number it got, if any.
+        let mut numbered: Vec<Option<&str>> = vec![None; planned.len()];
         for (offset, (_bureau, p, kind, _name, district, _address, _designation, st)) in
             planned.iter().enumerate()
         {
@@ -367,6 +370,7 @@ pub async fn generate(
             let Some(number_status) = number_status else {
                 continue;
             };
+            numbered[offset] = Some(number_status);
             let fee = kind.fee_schedule();
             let range_start = match fee {
                 FeeSchedule::Medical => 1000,
@@ -407,30 +411,30 @@ pub async fn generate(
         let mut numbers = number_ids.into_iter();
         let mut audit_rows = Vec::new();
         for (offset, (_b, _p, kind, name, _d, _a, designation, st)) in planned.iter().enumerate() {
-            let request_id = request_ids[offset].to_string();
-            let mut entry = |action: &str, entity: &str, id: String, after: serde_json::Value| {
-                audit_rows.push(audit_log::ActiveModel {
-                    at: Set(now),
-                    actor_user_id: Set(None),
-                    actor: Set(rng.pick(&STAFF).to_string()),
-                    action: Set(action.to_owned()),
-                    entity: Set(entity.to_owned()),
-                    entity_id: Set(id),
-                    before: Set(None),
-                    after: Set(Some(after)),
-                    ..Default::default()
-                });
+            let request_id = request_ids[offset];
+            let mut entry = |action: &str, entity: &str, id: i32, after: serde_json::Value| {
+                let staff: &&str = rng.pick(&STAFF);
+                let staff = Actor::system(staff);
+                audit_rows.push(audit::entry(
+                    now,
+                    &staff,
+                    action,
+                    entity,
+                    id,
+                    None,
+                    Some(after),
+                ));
             };
             entry(
                 "facility.create",
                 "facility",
-                facility_ids[offset].to_string(),
+                facility_ids[offset],
                 serde_json::json!({ "name": name }),
             );
             entry(
                 "request.create",
                 "reception_request",
-                request_id.clone(),
+                request_id,
                 serde_json::json!({
                     "kind": kind.as_str(),
                     "facility_name": name,
@@ -438,53 +442,34 @@ pub async fn generate(
                     "status": status::RECEIVED,
                 }),
             );
-            let numbered = [
-                status::PROPOSED,
-                status::ISSUED,
-                status::ANSWERED,
-                status::DESIGNATED,
-                status::NOT_DESIGNATED,
-            ]
-            .contains(st);
-            if numbered && let Some(number_id) = numbers.next() {
-                entry(
-                    "number.propose",
-                    "issued_number",
-                    number_id.to_string(),
-                    serde_json::json!({ "status": "proposed" }),
-                );
-                if *st != status::PROPOSED {
-                    entry(
-                        "number.approve",
-                        "issued_number",
-                        number_id.to_string(),
-                        serde_json::json!({ "status": "approved" }),
-                    );
+            if let Some(number_status) = numbered[offset]
+                && let Some(number_id) = numbers.next()
+            {
+                let proposed = serde_json::json!({ "status": "proposed" });
+                entry("number.propose", "issued_number", number_id, proposed);
+                if number_status == "approved" {
+                    let approved = serde_json::json!({ "status": "approved" });
+                    entry("number.approve", "issued_number", number_id, approved);
                 }
             }
             let last = match *st {
-                s if s == status::ANSWERED => Some("request.answer"),
-                s if s == status::DESIGNATED => Some("request.designate"),
-                s if s == status::NOT_DESIGNATED => Some("request.not_designated"),
-                s if s == status::RETURNED => Some("request.return"),
-                s if s == status::WITHDRAWN => Some("request.withdraw"),
+                status::ANSWERED => Some("request.answer"),
+                status::DESIGNATED | status::NOT_DESIGNATED => {
+                    let answered = serde_json::json!({ "status": status::ANSWERED });
+                    entry("request.answer", "reception_request", request_id, answered);
+                    Some(if *st == status::DESIGNATED {
+                        "request.designate"
+                    } else {
+                        "request.not_designated"
+                    })
+                }
+                status::RETURNED => Some("request.return"),
+                status::WITHDRAWN => Some("request.withdraw"),
                 _ => None,
             };
             if let Some(action) = last {
-                if matches!(*st, s if s == status::DESIGNATED || s == status::NOT_DESIGNATED) {
-                    entry(
-                        "request.answer",
-                        "reception_request",
-                        request_id.clone(),
-                        serde_json::json!({ "status": status::ANSWERED }),
-                    );
-                }
-                entry(
-                    action,
-                    "reception_request",
-                    request_id,
-                    serde_json::json!({ "status": st }),
-                );
+                let after = serde_json::json!({ "status": st });
+                entry(action, "reception_request", request_id, after);
             }
         }
         audit += audit_rows.len();

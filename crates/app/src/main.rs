@@ -6,8 +6,9 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use uketsuke::cli::{Cli, Command};
 
-/// mimalloc instead of glibc's malloc: under load the server spent a tenth of its time
-/// in glibc's malloc and free (profile in BENCHMARKS.md).
+/// mimalloc instead of glibc's malloc: a page allocates many small rows and strings,
+/// and glibc's malloc and free stood out in the server's profile under load
+/// (BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

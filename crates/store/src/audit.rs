@@ -1,7 +1,7 @@
 //! The audit trail (監査記録): every change is written here in the same transaction as
 //! the change itself, with who did it, when, and the row before and after.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::Value;
 
@@ -43,8 +43,24 @@ pub async fn record<C: ConnectionTrait>(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<()> {
+    entry(Utc::now(), actor, action, entity, entity_id, before, after)
+        .insert(conn)
+        .await?;
+    Ok(())
+}
+
+/// One entry as a row, for writers that insert many at once (the scale generator).
+pub fn entry(
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: impl ToString,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
-        at: Set(Utc::now()),
+        at: Set(at),
         actor_user_id: Set(actor.user_id),
         actor: Set(actor.name.clone()),
         action: Set(action.to_owned()),
@@ -54,7 +70,4 @@ pub async fn record<C: ConnectionTrait>(
         after: Set(after),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }

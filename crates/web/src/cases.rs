@@ -415,6 +415,63 @@ fn facility_ids(bureau: &str, condition: Expr) -> SelectStatement {
         .to_owned()
 }
 
+/// How a name key is looked up (names are matched as substrings of the normalised
+/// search key, with the indexes of migration 6).
+enum NameLookup {
+    /// SQLite, 3+ characters: the FTS5 trigram mirror of the facilities' names, as a
+    /// phrase query (a substring match on the index).
+    SqliteFts { phrase: String },
+    /// PostgreSQL: the facility's search key copied onto each request, under a trigram
+    /// index that leads with the bureau.
+    RequestKey { pattern: LikeExpr },
+    /// SQLite, 1–2 characters: a scan of the facilities' names.
+    FacilityScan { pattern: LikeExpr },
+}
+
+impl NameLookup {
+    fn new(backend: DbBackend, key: &str) -> Self {
+        let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
+        match backend {
+            DbBackend::Postgres => Self::RequestKey { pattern },
+            _ if key.chars().count() >= 3 => Self::SqliteFts {
+                phrase: format!("\"{}\"", key.replace('"', "\"\"")),
+            },
+            _ => Self::FacilityScan { pattern },
+        }
+    }
+
+    /// The condition on `reception_requests` for the user's bureau.
+    fn condition(self, bureau: &str) -> Condition {
+        use sea_orm::sea_query::ExprTrait;
+        let facility_id = Expr::col((
+            reception_request::Entity,
+            reception_request::Column::FacilityId,
+        ));
+        let expr = match self {
+            // The FTS rowid is the facility id; the request's own bureau condition
+            // already keeps other bureaus' facilities out.
+            Self::SqliteFts { phrase } => facility_id.in_subquery(
+                SqlQuery::select()
+                    .expr(Expr::col(Alias::new("rowid")))
+                    .from(Alias::new("facilities_name_fts"))
+                    .and_where(Expr::cust_with_values(
+                        "facilities_name_fts MATCH ?",
+                        [phrase],
+                    ))
+                    .to_owned(),
+            ),
+            Self::RequestKey { pattern } => {
+                Expr::col((reception_request::Entity, Alias::new("name_search"))).like(pattern)
+            }
+            Self::FacilityScan { pattern } => facility_id.in_subquery(facility_ids(
+                bureau,
+                Expr::col((facility::Entity, facility::Column::NameSearch)).like(pattern),
+            )),
+        };
+        Condition::all().add(expr)
+    }
+}
+
 /// The office the user is limited to, if any.
 fn user_office(user: &CurrentUser) -> Option<i32> {
     user.user.office_id
@@ -430,13 +487,11 @@ fn select_cases(
     use reception_request::Column as C;
     use sea_orm::sea_query::ExprTrait;
     let bureau = user.user.bureau_id.as_str();
-    // On SQLite a name key of 3+ characters is looked up in the FTS5 trigram mirror of
-    // name_search (migration 6), a phrase query being a substring match on the index.
-    let fts_phrase = f.name_key.as_ref().and_then(|key| {
-        (state.db.get_database_backend() == DbBackend::Sqlite && key.chars().count() >= 3)
-            .then(|| format!("\"{}\"", key.replace('"', "\"\"")))
-    });
-    let mut cond = if fts_phrase.is_some() {
+    let lookup = f
+        .name_key
+        .as_deref()
+        .map(|key| NameLookup::new(state.db.get_database_backend(), key));
+    let mut cond = if matches!(lookup, Some(NameLookup::SqliteFts { .. })) {
         // Unary + keeps SQLite's planner off the bureau's indexes, which it would
         // otherwise walk in full (58,000 rows at national scale) to probe the few
         // matching facilities; it starts from the matches instead (BENCHMARKS.md).
@@ -476,35 +531,8 @@ fn select_cases(
             .add(C::Status.is_in(AWAITING_ANSWER))
             .add(effective_due_expr().lt(Expr::val(today)));
     }
-    if let Some(key) = &f.name_key {
-        let pattern = LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\');
-        if let Some(phrase) = &fts_phrase {
-            // The FTS rowid is the facility id; the request's own bureau condition
-            // already keeps other bureaus' facilities out.
-            let matching = SqlQuery::select()
-                .expr(Expr::col(Alias::new("rowid")))
-                .from(Alias::new("facilities_name_fts"))
-                .and_where(Expr::cust_with_values(
-                    "facilities_name_fts MATCH ?",
-                    [phrase.as_str()],
-                ))
-                .to_owned();
-            cond = cond
-                .add(Expr::col((reception_request::Entity, C::FacilityId)).in_subquery(matching));
-        } else if state.db.get_database_backend() == DbBackend::Postgres {
-            // PostgreSQL keeps the facility's search key on each request (triggers of
-            // migration 6) under a trigram index that leads with the bureau.
-            cond = cond.add(
-                Expr::col((reception_request::Entity, Alias::new("name_search"))).like(pattern),
-            );
-        } else {
-            let matching = facility_ids(
-                bureau,
-                Expr::col((facility::Entity, facility::Column::NameSearch)).like(pattern),
-            );
-            cond = cond
-                .add(Expr::col((reception_request::Entity, C::FacilityId)).in_subquery(matching));
-        }
+    if let Some(lookup) = lookup {
+        cond = cond.add(lookup.condition(bureau));
     }
     if let Some(code) = &f.code {
         let numbers = SqlQuery::select()
