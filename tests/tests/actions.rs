@@ -83,10 +83,10 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
 
     let response = post(&app, &format!("/cases/{id}/propose"), &[("district", "04")]).await;
     assert_eq!(response.status(), 303);
-    assert_eq!(request(&app, id).await.status, "proposed");
+    assert_eq!(request(&app, id).await.status.as_str(), "proposed");
     let proposed = numbers(&app, id).await;
     assert_eq!(proposed.len(), 1);
-    assert_eq!(proposed[0].status, "proposed");
+    assert_eq!(proposed[0].status.as_str(), "proposed");
     assert_eq!(proposed[0].district, 4);
 
     assert_eq!(
@@ -103,7 +103,7 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
             .status(),
         303
     );
-    assert_eq!(request(&app, id).await.status, "issued");
+    assert_eq!(request(&app, id).await.status.as_str(), "issued");
     let code = numbers(&app, id).await[0].code.clone();
     assert!(InstitutionCode::parse(&code).is_ok());
 
@@ -114,7 +114,7 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
             .status(),
         303
     );
-    assert_eq!(request(&app, id).await.status, "answered");
+    assert_eq!(request(&app, id).await.status.as_str(), "answered");
     let html = app
         .get(&format!("/cases/{id}/answer"))
         .await
@@ -159,7 +159,7 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
     .await;
     assert_eq!(response.status(), 303);
     let done = request(&app, id).await;
-    assert_eq!(done.status, "designated");
+    assert_eq!(done.status.as_str(), "designated");
     assert!(done.council_session_id.is_some());
     let html = app.get("/council").await.text().await.unwrap();
     assert!(html.contains("令和9年3月18日") && html.contains("1件"));
@@ -188,7 +188,7 @@ async fn an_approver_cannot_approve_a_number_they_proposed() {
         303
     );
     let response = post(&app, &format!("/cases/{id}/approve"), &[]).await;
-    assert_eq!(response.status(), 403);
+    assert_eq!(response.status(), 422, "a condition, not a role: 422");
     assert!(response.text().await.unwrap().contains("起案した職員は"));
 }
 
@@ -214,9 +214,9 @@ async fn a_returned_request_voids_its_proposed_number_and_prints_a_return_letter
     .await;
     assert_eq!(response.status(), 303);
     let returned = request(&app, id).await;
-    assert_eq!(returned.status, "returned");
+    assert_eq!(returned.status.as_str(), "returned");
     assert_eq!(
-        numbers(&app, id).await[0].status,
+        numbers(&app, id).await[0].status.as_str(),
         "void",
         "the proposed number is void, never reused"
     );
@@ -248,8 +248,8 @@ async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
             .status(),
         303
     );
-    assert_eq!(request(&app, first).await.status, "withdrawn");
-    assert_eq!(numbers(&app, first).await[0].status, "void");
+    assert_eq!(request(&app, first).await.status.as_str(), "withdrawn");
+    assert_eq!(numbers(&app, first).await[0].status.as_str(), "void");
 
     let second = enter(&app, "つぎの医院", "medical").await;
     post(
@@ -277,7 +277,7 @@ async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(voided.status, "void");
+    assert_eq!(voided.status.as_str(), "void");
     assert_eq!(voided.void_reason.as_deref(), Some("郡市区番号の誤り"));
 }
 
@@ -308,8 +308,8 @@ async fn a_medical_and_dental_pair_gets_one_seven_digit_number() {
     let m = InstitutionCode::parse(&numbers(&app, medical).await[0].code).unwrap();
     let d = InstitutionCode::parse(&numbers(&app, dental).await[0].code).unwrap();
     assert_eq!(m.medical_code(), d.medical_code());
-    assert_eq!(request(&app, medical).await.status, "proposed");
-    assert_eq!(request(&app, dental).await.status, "proposed");
+    assert_eq!(request(&app, medical).await.status.as_str(), "proposed");
+    assert_eq!(request(&app, dental).await.status.as_str(), "proposed");
     switch_to(&app, "kessai", "approver").await;
     assert_eq!(
         post(&app, &format!("/cases/{medical}/approve"), &[])
@@ -318,7 +318,7 @@ async fn a_medical_and_dental_pair_gets_one_seven_digit_number() {
         303
     );
     assert_eq!(
-        request(&app, dental).await.status,
+        request(&app, dental).await.status.as_str(),
         "issued",
         "the pair is approved together"
     );
@@ -345,7 +345,7 @@ async fn another_bureaus_case_cannot_be_touched() {
             .status(),
         404
     );
-    assert_eq!(request(&app, id).await.status, "received");
+    assert_eq!(request(&app, id).await.status.as_str(), "received");
 }
 
 #[tokio::test]
@@ -375,14 +375,14 @@ async fn a_request_judged_for_return_is_proposed_only_after_the_clerk_acknowledg
         .trim_start_matches("/cases/")
         .parse()
         .unwrap();
-    assert_eq!(request(&app, id).await.decision, "return");
+    assert_eq!(request(&app, id).await.decision.as_str(), "return");
     let html = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
     assert!(html.contains("返戻相当"), "the case page warns before 起案");
     assert_eq!(
         post(&app, &format!("/cases/{id}/propose"), &[("district", "4")])
             .await
             .status(),
-        403
+        422
     );
     assert!(numbers(&app, id).await.is_empty());
     let response = post(
@@ -454,6 +454,13 @@ async fn marking_not_designated_needs_a_reason() {
         &[("reason", " ")],
     )
     .await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(request(&app, answered.id).await.status, "answered");
+    assert_eq!(response.status(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("「8. 未指定」にする理由を入力してください")
+    );
+    assert_eq!(request(&app, answered.id).await.status.as_str(), "answered");
 }

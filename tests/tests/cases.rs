@@ -10,7 +10,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, Tran
 use uketsuke_domain::{RequestKind, format_wareki};
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::{issued_number, office, reception_request, user};
-use uketsuke_store::requests::{self, NewFacility, status};
+use uketsuke_store::lifecycle::CaseStatus;
+use uketsuke_store::requests::{self, NewFacility};
 use uketsuke_tests::TestApp;
 
 const BUREAU: &str = "kanto-shinetsu";
@@ -112,7 +113,7 @@ struct NewCase<'a> {
     address: &'a str,
     phone: &'a str,
     designation: NaiveDate,
-    status: &'a str,
+    status: CaseStatus,
     answer_due: Option<NaiveDate>,
     answer_due_override: Option<NaiveDate>,
 }
@@ -125,7 +126,7 @@ impl<'a> NewCase<'a> {
             address: "東京都千代田区千代田1番1号",
             phone: "03-1234-5678",
             designation,
-            status: status::RECEIVED,
+            status: CaseStatus::Received,
             answer_due: None,
             answer_due_override: None,
         }
@@ -162,15 +163,15 @@ async fn add_cases(app: &TestApp, cases: &[NewCase<'_>]) -> Vec<reception_reques
             reception_request::ActiveModel {
                 bureau_id: Set(BUREAU.into()),
                 facility_id: Set(facility.id),
-                kind: Set(c.kind.as_str().into()),
-                status: Set(c.status.into()),
+                kind: Set(c.kind),
+                status: Set(c.status),
                 designation_date: Set(c.designation),
                 received_on: Set(d.submission_deadline),
                 reply_address: Set(c.address.into()),
                 reply_name: Set(c.name.into()),
                 facility_name: Set(c.name.into()),
                 facility_address: Set(c.address.into()),
-                founder_kind: Set("corporation".into()),
+                founder_kind: Set(uketsuke_store::lifecycle::FounderKind::Corporation),
                 corporation_name: Set(Some("医療法人社団 試験会".into())),
                 representative_title: Set(Some("理事長".into())),
                 representative_name: Set(Some("試験 一郎".into())),
@@ -183,7 +184,7 @@ async fn add_cases(app: &TestApp, cases: &[NewCase<'_>]) -> Vec<reception_reques
                     .answer_due_override
                     .map(|_| "試験のための変更".to_owned())),
                 implementing_body_due: Set(d.implementing_body_due),
-                decision: Set("accept".into()),
+                decision: Set(uketsuke_store::lifecycle::Decision::Accept),
                 reasons: Set(serde_json::json!([])),
                 warnings: Set(serde_json::json!(["試験用の確認事項"])),
                 ..Default::default()
@@ -307,7 +308,7 @@ async fn the_overdue_filter_uses_the_answer_due_override_and_open_statuses() {
     let mut extended = NewCase::new("延長試験医院", long_ago);
     extended.answer_due_override = Some(today() + TimeDelta::days(30));
     let mut answered = NewCase::new("回答済試験医院", long_ago);
-    answered.status = status::ANSWERED;
+    answered.status = CaseStatus::Answered;
     let future = NewCase::new("未来試験医院", far);
     add_cases(&app, &[late, extended, answered, future]).await;
 
@@ -331,7 +332,12 @@ async fn the_overdue_filter_uses_the_answer_due_override_and_open_statuses() {
         .into_iter()
         .filter(|r| {
             r.answer_due_override.unwrap_or(r.answer_due) < today()
-                && [status::RECEIVED, status::PROPOSED, status::ISSUED].contains(&r.status.as_str())
+                && [
+                    CaseStatus::Received,
+                    CaseStatus::Proposed,
+                    CaseStatus::Issued,
+                ]
+                .contains(&r.status)
         })
         .map(|r| r.facility_name)
         .collect();
@@ -677,7 +683,7 @@ async fn the_case_page_shows_every_field_in_wareki_and_the_history() {
         wareki(new_due),
         wareki(r.implementing_body_due),
         "書類の補正を待つため".to_owned(),
-        if r.decision == "accept" {
+        if r.decision == uketsuke_store::lifecycle::Decision::Accept {
             "受付可".to_owned()
         } else {
             "返戻相当".to_owned()

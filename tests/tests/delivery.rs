@@ -550,7 +550,7 @@ async fn an_approver_confirms_a_facility_past_its_designation_date_as_not_design
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "not_designated");
+    assert_eq!(row.status.as_str(), "not_designated");
     assert_eq!(row.not_designated_reason.as_deref(), Some("開設中止"));
     let html = app.get(&location).await.text().await.unwrap();
     assert!(html.contains("8. 未指定」として記録しました"), "{html}");

@@ -4,7 +4,7 @@
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 use uketsuke_store::entities::{audit_log, issued_number, reception_request};
-use uketsuke_store::requests::status;
+use uketsuke_store::lifecycle::CaseStatus;
 use uketsuke_tests::{TestApp, TestDatabase};
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn demo_data_holds_requests_in_every_state_and_loads_once() {
         .all(&app.db)
         .await
         .unwrap();
-    for s in status::ALL {
+    for s in CaseStatus::ALL {
         assert!(
             requests.iter().any(|r| r.status == s),
             "demo data lacks a request in status {s}"

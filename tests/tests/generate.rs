@@ -5,7 +5,7 @@ use uketsuke_domain::InstitutionCode;
 use uketsuke_store::entities::{
     audit_log, facility, issued_number, reception_request, registry_code,
 };
-use uketsuke_store::requests::status;
+use uketsuke_store::lifecycle::CaseStatus;
 use uketsuke_tests::TestApp;
 
 #[tokio::test]
@@ -32,7 +32,7 @@ async fn generated_data_is_valid_in_every_status_and_refuses_a_second_run() {
         .all(&app.db)
         .await
         .unwrap();
-    for s in status::ALL {
+    for s in CaseStatus::ALL {
         assert!(requests.iter().any(|r| r.status == s), "no request in {s}");
     }
     let facilities = facility::Entity::find().all(&app.db).await.unwrap();
@@ -69,12 +69,12 @@ async fn generated_data_is_valid_in_every_status_and_refuses_a_second_run() {
             .map(|a| a.action)
             .collect();
         assert_eq!(actions[0], "request.create", "request {}", r.id);
-        let expected_last = match r.status.as_str() {
-            s if s == status::DESIGNATED => "request.designate",
-            s if s == status::RETURNED => "request.return",
-            s if s == status::WITHDRAWN => "request.withdraw",
-            s if s == status::NOT_DESIGNATED => "request.not_designated",
-            s if s == status::ANSWERED => "request.answer",
+        let expected_last = match r.status {
+            CaseStatus::Designated => "request.designate",
+            CaseStatus::Returned => "request.return",
+            CaseStatus::Withdrawn => "request.withdraw",
+            CaseStatus::NotDesignated => "request.not_designated",
+            CaseStatus::Answered => "request.answer",
             _ => "request.create",
         };
         assert_eq!(actions.last().map(String::as_str), Some(expected_last));

@@ -9,7 +9,8 @@ use uketsuke_domain::{CheckRule, FeeSchedule, InstitutionCode, Prefecture, Reque
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::{audit_log, issued_number, reception_request, registry_code};
 use uketsuke_store::issuance::{self, District, IssueOptions};
-use uketsuke_store::requests::{self, DuplicateProbe, NewFacility, status};
+use uketsuke_store::lifecycle::CaseStatus;
+use uketsuke_store::requests::{self, DuplicateProbe, NewFacility};
 use uketsuke_tests::TestApp;
 
 fn tokyo() -> Prefecture {
@@ -27,7 +28,7 @@ fn district(prefecture: Prefecture, fee: FeeSchedule, number: u8) -> District {
 fn approved() -> IssueOptions {
     IssueOptions {
         request_id: None,
-        status: issuance::status::APPROVED,
+        status: uketsuke_store::lifecycle::NumberStatus::Approved,
     }
 }
 
@@ -166,7 +167,7 @@ async fn a_voided_number_is_never_issued_again() {
     let voided = issuance::void(&app.db, first.id, "記載誤りのため", &actor())
         .await
         .unwrap();
-    assert_eq!(voided.status, issuance::status::VOID);
+    assert_eq!(voided.status, uketsuke_store::lifecycle::NumberStatus::Void);
     let next = issuance::issue(&app.db, d, &app.settings.numbering, &approved(), &actor())
         .await
         .unwrap();
@@ -246,7 +247,7 @@ async fn a_combined_pair_gets_one_seven_digit_number_for_both_codes() {
     .await;
     let options = IssueOptions {
         request_id: None,
-        status: issuance::status::PROPOSED,
+        status: uketsuke_store::lifecycle::NumberStatus::Proposed,
     };
     let (medical, dental) = issuance::issue_pair(
         &app.db,
@@ -358,21 +359,21 @@ async fn new_request(
         reception_request::ActiveModel {
             bureau_id: Set("kanto-shinetsu".into()),
             facility_id: Set(facility.id),
-            kind: Set(kind.as_str().into()),
-            status: Set(status::RECEIVED.into()),
+            kind: Set(kind),
+            status: Set(CaseStatus::Received),
             designation_date: Set(designation),
             received_on: Set(d.submission_deadline),
             reply_address: Set(address.into()),
             reply_name: Set(name.into()),
             facility_name: Set(name.into()),
             facility_address: Set(address.into()),
-            founder_kind: Set("person".into()),
+            founder_kind: Set(uketsuke_store::lifecycle::FounderKind::Person),
             contact_phone: Set("03-1234-5678".into()),
             retroactive: Set(false),
             submission_deadline: Set(d.submission_deadline),
             answer_due: Set(d.answer_due),
             implementing_body_due: Set(d.implementing_body_due),
-            decision: Set("accept".into()),
+            decision: Set(uketsuke_store::lifecycle::Decision::Accept),
             reasons: Set(serde_json::json!([])),
             warnings: Set(serde_json::json!([])),
             ..Default::default()
@@ -552,7 +553,7 @@ async fn the_database_itself_refuses_a_number_issued_twice() {
         check_digit: Set(row.check_digit),
         code: Set(format!("{}x", &row.code[..9])),
         combined_dental: Set(false),
-        status: Set("approved".into()),
+        status: Set(uketsuke_store::lifecycle::NumberStatus::Approved),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
             let mut codes = Vec::with_capacity(share);
             let options = IssueOptions {
                 request_id: None,
-                status: issuance::status::APPROVED,
+                status: uketsuke_store::lifecycle::NumberStatus::Approved,
             };
             for _ in 0..share {
                 let row =

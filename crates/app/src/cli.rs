@@ -542,7 +542,7 @@ async fn code_next(
     } else {
         let options = IssueOptions {
             request_id: None,
-            status: issuance::status::APPROVED,
+            status: uketsuke_store::lifecycle::NumberStatus::Approved,
         };
         let row =
             issuance::issue(&db, district, &settings.numbering, &options, &cli_actor()).await?;

@@ -13,7 +13,8 @@ use uketsuke_rules::eligibility::{self, RequestFacts};
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::{council_session, reception_request, registry_code};
 use uketsuke_store::issuance::{self, District, IssueOptions};
-use uketsuke_store::requests::{self, NewFacility, status};
+use uketsuke_store::lifecycle::{CaseStatus, Decision, FounderKind, NumberStatus};
+use uketsuke_store::requests::{self, NewFacility};
 
 use crate::settings::Settings;
 
@@ -30,7 +31,7 @@ struct Case {
     months_ahead: i32,
     /// Days before today the request arrived.
     received_days_ago: i64,
-    status: &'static str,
+    status: CaseStatus,
 }
 
 const CASES: &[Case] = &[
@@ -42,7 +43,7 @@ const CASES: &[Case] = &[
         phone: "03-5321-1111",
         months_ahead: 3,
         received_days_ago: 2,
-        status: status::RECEIVED,
+        status: CaseStatus::Received,
     },
     Case {
         name: "ひだまり小児科",
@@ -52,7 +53,7 @@ const CASES: &[Case] = &[
         phone: "03-5253-1111",
         months_ahead: 2,
         received_days_ago: 25,
-        status: status::RECEIVED,
+        status: CaseStatus::Received,
     },
     Case {
         name: "さくら薬局 新宿御苑前店",
@@ -62,7 +63,7 @@ const CASES: &[Case] = &[
         phone: "03-3350-0000",
         months_ahead: 3,
         received_days_ago: 4,
-        status: status::PROPOSED,
+        status: CaseStatus::Proposed,
     },
     Case {
         name: "みなと歯科医院",
@@ -72,7 +73,7 @@ const CASES: &[Case] = &[
         phone: "03-3433-5111",
         months_ahead: 2,
         received_days_ago: 30,
-        status: status::ISSUED,
+        status: CaseStatus::Issued,
     },
     Case {
         name: "ひかり眼科",
@@ -82,7 +83,7 @@ const CASES: &[Case] = &[
         phone: "03-3211-0000",
         months_ahead: 2,
         received_days_ago: 1,
-        status: status::RETURNED,
+        status: CaseStatus::Returned,
     },
     Case {
         name: "かえで皮ふ科クリニック",
@@ -92,7 +93,7 @@ const CASES: &[Case] = &[
         phone: "03-3464-0000",
         months_ahead: 4,
         received_days_ago: 12,
-        status: status::WITHDRAWN,
+        status: CaseStatus::Withdrawn,
     },
     Case {
         name: "こもれび内科",
@@ -102,7 +103,7 @@ const CASES: &[Case] = &[
         phone: "03-3200-0000",
         months_ahead: 0,
         received_days_ago: 90,
-        status: status::DESIGNATED,
+        status: CaseStatus::Designated,
     },
     Case {
         name: "つばさ薬局",
@@ -112,7 +113,7 @@ const CASES: &[Case] = &[
         phone: "03-6406-0000",
         months_ahead: 0,
         received_days_ago: 88,
-        status: status::NOT_DESIGNATED,
+        status: CaseStatus::NotDesignated,
     },
     Case {
         name: "すずらん整形外科",
@@ -122,7 +123,7 @@ const CASES: &[Case] = &[
         phone: "03-3463-0000",
         months_ahead: 1,
         received_days_ago: 40,
-        status: status::ANSWERED,
+        status: CaseStatus::Answered,
     },
 ];
 
@@ -224,8 +225,8 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
             bureau_id: Set(BUREAU.into()),
             office_id: Set(Some(tokyo_office)),
             facility_id: Set(facility.id),
-            kind: Set(case.kind.as_str().into()),
-            status: Set(case.status.into()),
+            kind: Set(case.kind),
+            status: Set(case.status),
             designation_date: Set(designation),
             request_date: Set(Some(received - TimeDelta::days(2))),
             received_on: Set(received),
@@ -235,7 +236,7 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
             facility_name: Set(case.name.into()),
             facility_postal_code: Set(Some(case.postal.into())),
             facility_address: Set(case.address.into()),
-            founder_kind: Set("person".into()),
+            founder_kind: Set(FounderKind::Person),
             founder_name: Set(Some("厚生 太郎".into())),
             registration_number: Set(Some("医 第123456号".into())),
             contact_name: Set(Some("開設 花子".into())),
@@ -244,25 +245,22 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
             submission_deadline: Set(deadlines.submission_deadline),
             answer_due: Set(deadlines.answer_due),
             implementing_body_due: Set(deadlines.implementing_body_due),
-            decision: Set(serde_json::to_value(assessment.decision)?
-                .as_str()
-                .unwrap_or("accept")
-                .into()),
+            decision: Set(Decision::from(assessment.decision)),
             reasons: Set(requests::texts(&assessment.reasons)),
             warnings: Set(requests::texts(&assessment.warnings)),
-            returned_on: Set((case.status == status::RETURNED).then_some(today)),
+            returned_on: Set((case.status == CaseStatus::Returned).then_some(today)),
             return_reason: Set(
-                (case.status == status::RETURNED).then(|| assessment.reasons.join("\n"))
+                (case.status == CaseStatus::Returned).then(|| assessment.reasons.join("\n"))
             ),
-            withdrawn_on: Set((case.status == status::WITHDRAWN).then_some(today)),
+            withdrawn_on: Set((case.status == CaseStatus::Withdrawn).then_some(today)),
             answered_on: Set(matches!(
                 case.status,
-                status::ANSWERED | status::DESIGNATED | status::NOT_DESIGNATED
+                CaseStatus::Answered | CaseStatus::Designated | CaseStatus::NotDesignated
             )
             .then_some(received + TimeDelta::days(7))),
-            council_session_id: Set((case.status == status::DESIGNATED).then_some(council.id)),
-            designated_on: Set((case.status == status::DESIGNATED).then_some(designation)),
-            not_designated_reason: Set((case.status == status::NOT_DESIGNATED)
+            council_session_id: Set((case.status == CaseStatus::Designated).then_some(council.id)),
+            designated_on: Set((case.status == CaseStatus::Designated).then_some(designation)),
+            not_designated_reason: Set((case.status == CaseStatus::NotDesignated)
                 .then(|| "開設が延期され、指定申請が行われなかったため".to_owned())),
             ..Default::default()
         };
@@ -270,10 +268,11 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
         txn.commit().await?;
 
         let number_status = match case.status {
-            status::PROPOSED => Some(issuance::status::PROPOSED),
-            status::ISSUED | status::ANSWERED | status::DESIGNATED | status::NOT_DESIGNATED => {
-                Some(issuance::status::APPROVED)
-            }
+            CaseStatus::Proposed => Some(NumberStatus::Proposed),
+            CaseStatus::Issued
+            | CaseStatus::Answered
+            | CaseStatus::Designated
+            | CaseStatus::NotDesignated => Some(NumberStatus::Approved),
             _ => None,
         };
         if let Some(number_status) = number_status {

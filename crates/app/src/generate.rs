@@ -11,7 +11,7 @@ use uketsuke_store::audit::{self, Actor};
 use uketsuke_store::entities::{
     audit_log, facility, issued_number, reception_request, registry_code,
 };
-use uketsuke_store::requests::status;
+use uketsuke_store::lifecycle::{CaseStatus, Decision, FounderKind, NumberStatus};
 
 use crate::settings::Settings;
 
@@ -213,16 +213,16 @@ pub async fn generate(
         .map(|b| Ok((b.id.clone(), b.calendar()?)))
         .collect::<anyhow::Result<std::collections::HashMap<_, _>>>()?;
     let statuses = [
-        status::RECEIVED,
-        status::PROPOSED,
-        status::ISSUED,
-        status::ANSWERED,
-        status::DESIGNATED,
-        status::DESIGNATED,
-        status::DESIGNATED,
-        status::NOT_DESIGNATED,
-        status::RETURNED,
-        status::WITHDRAWN,
+        CaseStatus::Received,
+        CaseStatus::Proposed,
+        CaseStatus::Issued,
+        CaseStatus::Answered,
+        CaseStatus::Designated,
+        CaseStatus::Designated,
+        CaseStatus::Designated,
+        CaseStatus::NotDesignated,
+        CaseStatus::Returned,
+        CaseStatus::Withdrawn,
     ];
     let start = NaiveDate::from_ymd_opt(2017, 1, 1).unwrap_or_default();
     let mut issued = 0;
@@ -308,8 +308,8 @@ pub async fn generate(
             request_rows.push(reception_request::ActiveModel {
                 bureau_id: Set(bureau.id.clone()),
                 facility_id: Set(facility_ids[offset]),
-                kind: Set(kind.as_str().to_owned()),
-                status: Set((*st).to_owned()),
+                kind: Set(*kind),
+                status: Set(*st),
                 designation_date: Set(*designation),
                 request_date: Set(Some(received)),
                 received_on: Set(received),
@@ -317,27 +317,26 @@ pub async fn generate(
                 reply_name: Set(format!("{name} 開設準備室")),
                 facility_name: Set(name.clone()),
                 facility_address: Set(address.clone()),
-                founder_kind: Set("person".to_owned()),
+                founder_kind: Set(FounderKind::Person),
                 founder_name: Set(Some(person)),
                 contact_phone: Set("03-5253-1111".to_owned()),
                 retroactive: Set(false),
                 submission_deadline: Set(d.submission_deadline),
                 answer_due: Set(d.answer_due),
                 implementing_body_due: Set(d.implementing_body_due),
-                decision: Set(if *st == status::RETURNED {
-                    "return"
+                decision: Set(if *st == CaseStatus::Returned {
+                    Decision::Return
                 } else {
-                    "accept"
-                }
-                .to_owned()),
+                    Decision::Accept
+                }),
                 reasons: Set(serde_json::json!([])),
                 warnings: Set(serde_json::json!([])),
                 answered_on: Set(matches!(
                     *st,
-                    status::ANSWERED | status::DESIGNATED | status::NOT_DESIGNATED
+                    CaseStatus::Answered | CaseStatus::Designated | CaseStatus::NotDesignated
                 )
                 .then_some(d.answer_due)),
-                designated_on: Set((*st == status::DESIGNATED).then_some(*designation)),
+                designated_on: Set((*st == CaseStatus::Designated).then_some(*designation)),
                 lock_version: Set(0),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -349,22 +348,16 @@ pub async fn generate(
             .await?;
         let mut number_rows = Vec::new();
         // For each planned request, the status of the number it got, if any.
-        let mut numbered: Vec<Option<&str>> = vec![None; planned.len()];
+        let mut numbered: Vec<Option<NumberStatus>> = vec![None; planned.len()];
         for (offset, (_bureau, p, kind, _name, district, _address, _designation, st)) in
             planned.iter().enumerate()
         {
             let number_status = match *st {
-                s if s == status::PROPOSED => Some("proposed"),
-                s if [
-                    status::ISSUED,
-                    status::ANSWERED,
-                    status::DESIGNATED,
-                    status::NOT_DESIGNATED,
-                ]
-                .contains(&s) =>
-                {
-                    Some("approved")
-                }
+                CaseStatus::Proposed => Some(NumberStatus::Proposed),
+                CaseStatus::Issued
+                | CaseStatus::Answered
+                | CaseStatus::Designated
+                | CaseStatus::NotDesignated => Some(NumberStatus::Approved),
                 _ => None,
             };
             let Some(number_status) = number_status else {
@@ -393,7 +386,7 @@ pub async fn generate(
                 check_digit: Set(i16::from(code.check_digit())),
                 code: Set(code.to_string()),
                 combined_dental: Set(false),
-                status: Set(number_status.to_owned()),
+                status: Set(number_status),
                 created_at: Set(now),
                 ..Default::default()
             });
@@ -439,7 +432,7 @@ pub async fn generate(
                     "kind": kind.as_str(),
                     "facility_name": name,
                     "designation_date": designation,
-                    "status": status::RECEIVED,
+                    "status": CaseStatus::Received,
                 }),
             );
             if let Some(number_status) = numbered[offset]
@@ -447,24 +440,24 @@ pub async fn generate(
             {
                 let proposed = serde_json::json!({ "status": "proposed" });
                 entry("number.propose", "issued_number", number_id, proposed);
-                if number_status == "approved" {
+                if number_status == NumberStatus::Approved {
                     let approved = serde_json::json!({ "status": "approved" });
                     entry("number.approve", "issued_number", number_id, approved);
                 }
             }
             let last = match *st {
-                status::ANSWERED => Some("request.answer"),
-                status::DESIGNATED | status::NOT_DESIGNATED => {
-                    let answered = serde_json::json!({ "status": status::ANSWERED });
+                CaseStatus::Answered => Some("request.answer"),
+                CaseStatus::Designated | CaseStatus::NotDesignated => {
+                    let answered = serde_json::json!({ "status": CaseStatus::Answered });
                     entry("request.answer", "reception_request", request_id, answered);
-                    Some(if *st == status::DESIGNATED {
+                    Some(if *st == CaseStatus::Designated {
                         "request.designate"
                     } else {
                         "request.not_designated"
                     })
                 }
-                status::RETURNED => Some("request.return"),
-                status::WITHDRAWN => Some("request.withdraw"),
+                CaseStatus::Returned => Some("request.return"),
+                CaseStatus::Withdrawn => Some("request.withdraw"),
                 _ => None,
             };
             if let Some(action) = last {

@@ -22,8 +22,8 @@ use serde::Serialize;
 use uketsuke_domain::{InstitutionCode, Prefecture, RequestKind, format_wareki};
 use uketsuke_export::{ListRow, XLSX_MIME, list_xlsx};
 use uketsuke_store::entities::{council_session, issued_number, reception_request};
+use uketsuke_store::lifecycle::CaseStatus;
 use uketsuke_store::outbox::{self, NewAttachment, NewMessage};
-use uketsuke_store::requests::status;
 
 use crate::settings::{BureauSettings, Settings};
 
@@ -124,7 +124,7 @@ pub async fn council_rows(
 ) -> anyhow::Result<Vec<ListRow>> {
     let requests = reception_request::Entity::find()
         .filter(reception_request::Column::CouncilSessionId.eq(session.id))
-        .filter(reception_request::Column::Status.eq(status::DESIGNATED))
+        .filter(reception_request::Column::Status.eq(CaseStatus::Designated))
         .order_by_asc(reception_request::Column::Id)
         .all(db)
         .await?;
@@ -132,7 +132,9 @@ pub async fn council_rows(
     for r in &requests {
         let number = issued_number::Entity::find()
             .filter(issued_number::Column::RequestId.eq(r.id))
-            .filter(issued_number::Column::Status.eq(uketsuke_store::issuance::status::APPROVED))
+            .filter(
+                issued_number::Column::Status.eq(uketsuke_store::lifecycle::NumberStatus::Approved),
+            )
             .one(db)
             .await?
             .with_context(|| {
@@ -142,7 +144,7 @@ pub async fn council_rows(
                 )
             })?;
         let code = InstitutionCode::parse(&number.code)?;
-        let kind: RequestKind = r.kind.parse()?;
+        let kind: RequestKind = r.kind;
         let founder = match (&r.founder_name, &r.corporation_name) {
             (Some(name), _) => name.clone(),
             (None, Some(corp)) => [
@@ -160,7 +162,8 @@ pub async fn council_rows(
             Some(sibling) => issued_number::Entity::find()
                 .filter(issued_number::Column::RequestId.eq(sibling))
                 .filter(
-                    issued_number::Column::Status.eq(uketsuke_store::issuance::status::APPROVED),
+                    issued_number::Column::Status
+                        .eq(uketsuke_store::lifecycle::NumberStatus::Approved),
                 )
                 .one(db)
                 .await?
@@ -296,7 +299,7 @@ fn bureau_day<'a>(
 async fn open_requests(
     db: &DatabaseConnection,
     bureau: &str,
-    statuses: &[&str],
+    statuses: &[CaseStatus],
 ) -> anyhow::Result<Vec<reception_request::Model>> {
     Ok(reception_request::Entity::find()
         .filter(reception_request::Column::BureauId.eq(bureau))
@@ -332,12 +335,7 @@ async fn digest(
     let (bureau, day) = bureau_day(settings, period)?;
     let calendar = bureau.calendar()?;
     let limit = calendar.add_open_days(day, 3);
-    let open = open_requests(
-        db,
-        &bureau.id,
-        &[status::RECEIVED, status::PROPOSED, status::ISSUED],
-    )
-    .await?;
+    let open = open_requests(db, &bureau.id, &CaseStatus::AWAITING_ANSWER).await?;
     let mut overdue = Vec::new();
     let mut soon = Vec::new();
     for r in &open {
@@ -345,7 +343,7 @@ async fn digest(
         let line = format!(
             "・{}（{}）回答期限 {}",
             r.facility_name,
-            kind_label(&r.kind),
+            r.kind.label(),
             format_wareki(due)
         );
         if due < day {
@@ -405,7 +403,7 @@ async fn not_designated_review(
     period: &str,
 ) -> anyhow::Result<RunReport> {
     let (bureau, day) = bureau_day(settings, period)?;
-    let candidates: Vec<_> = open_requests(db, &bureau.id, &[status::ISSUED, status::ANSWERED])
+    let candidates: Vec<_> = open_requests(db, &bureau.id, &CaseStatus::AWAITING_COUNCIL)
         .await?
         .into_iter()
         .filter(|r| r.designation_date < day)
@@ -426,7 +424,7 @@ async fn not_designated_review(
             format!(
                 "・{}（{}）指定希望日 {}",
                 r.facility_name,
-                kind_label(&r.kind),
+                r.kind.label(),
                 format_wareki(r.designation_date)
             )
         })
@@ -447,12 +445,6 @@ async fn not_designated_review(
     let detail = format!("{}件", candidates.len());
     let message = staff_message(bureau, "not-designated-review", period, subject, body);
     record_and_queue(db, "not-designated-review", period, Some(message), detail).await
-}
-
-fn kind_label(kind: &str) -> &'static str {
-    kind.parse::<RequestKind>()
-        .map(|k| k.label())
-        .unwrap_or("不明")
 }
 
 /// The runs due at `now` (Japan time): council exports whose next open day after the

@@ -106,17 +106,29 @@ impl<'de> Deserialize<'de> for FeeSchedule {
     }
 }
 
+#[cfg(feature = "sea-orm")]
+use sea_orm::sea_query::StringLen;
+
 /// 依頼の種別: the kind marked on a 受付番号情報提供依頼書 (exactly one per form).
 ///
 /// Serialised as its English id (`"pharmacy"`); displayed as its label (`薬局`).
+/// With the `sea-orm` feature it is also a column type, stored as its English id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum),
+    sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RequestKind {
     /// 医科
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "medical"))]
     Medical,
     /// 歯科
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "dental"))]
     Dental,
     /// 薬局
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pharmacy"))]
     Pharmacy,
 }
 

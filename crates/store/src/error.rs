@@ -24,6 +24,25 @@ pub enum Error {
     /// A value outside what the schema holds.
     #[error("{0}")]
     Invalid(String),
+    /// No such record within the caller's bureau and office (what another bureau's or
+    /// office's case looks like).
+    #[error("見つかりません")]
+    NotFound,
+    /// The caller's role does not allow the action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The action is not allowed from the case's status, or a condition is not met.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// One input is wrong: the field and what to fix.
+    #[error("{message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    /// Someone changed the case since the caller saw it, or won a race for it.
+    #[error("他の職員が先に処理しました。最新の内容を確認してください")]
+    Conflict,
 }
 
 /// The store's result type.

@@ -28,15 +28,7 @@ use crate::{Error, Result};
 /// How often a colliding issuance is retried before giving up.
 const MAX_ATTEMPTS: u32 = 200;
 
-/// Status of an issued number.
-pub mod status {
-    /// Proposed by a clerk (起案), awaiting approval.
-    pub const PROPOSED: &str = "proposed";
-    /// Approved (決裁済): final.
-    pub const APPROVED: &str = "approved";
-    /// Voided (無効); kept so the number is never reused.
-    pub const VOID: &str = "void";
-}
+pub use crate::lifecycle::NumberStatus;
 
 /// Where to issue: the district of a prefecture, for one 点数表.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +44,8 @@ pub struct District {
 pub struct IssueOptions {
     /// The request the number answers, if any (the CLI may issue without one).
     pub request_id: Option<i32>,
-    /// [`status::PROPOSED`] or [`status::APPROVED`].
-    pub status: &'static str,
+    /// [`NumberStatus::Proposed`] or [`NumberStatus::Approved`].
+    pub status: NumberStatus,
 }
 
 /// The serials (医療機関番号) already taken in a district for one 点数表.
@@ -107,7 +99,8 @@ pub async fn peek_next<C: ConnectionTrait>(
     )?)
 }
 
-/// Issues the next free number in `district`.
+/// Issues the next free number in `district`, in a transaction of its own (the command
+/// line, the demo). A case's numbers are issued by the lifecycle's guarded change.
 pub async fn issue(
     db: &DatabaseConnection,
     district: District,
@@ -117,22 +110,33 @@ pub async fn issue(
 ) -> Result<issued_number::Model> {
     retrying(|| async {
         let txn = db.begin().await?;
-        lock_district(&txn, district).await?;
-        let taken = taken_serials(&txn, district).await?;
-        let serial = numbering::next_free_serial(district.fee_schedule, &taken, policy)
-            .ok_or_else(|| exhausted(district))?;
-        let code = InstitutionCode::build(
-            district.prefecture,
-            district.fee_schedule,
-            district.number,
-            serial,
-            false,
-        )?;
-        let row = insert_number(&txn, &code, false, options, actor).await?;
+        let row = issue_in(&txn, district, policy, options, actor).await?;
         txn.commit().await?;
         Ok(row)
     })
     .await
+}
+
+/// [`issue`] inside the caller's transaction (which retries on a collision).
+pub async fn issue_in<C: ConnectionTrait>(
+    conn: &C,
+    district: District,
+    policy: &NumberingPolicy,
+    options: &IssueOptions,
+    actor: &Actor,
+) -> Result<issued_number::Model> {
+    lock_district(conn, district).await?;
+    let taken = taken_serials(conn, district).await?;
+    let serial = numbering::next_free_serial(district.fee_schedule, &taken, policy)
+        .ok_or_else(|| exhausted(district))?;
+    let code = InstitutionCode::build(
+        district.prefecture,
+        district.fee_schedule,
+        district.number,
+        serial,
+        false,
+    )?;
+    insert_number(conn, &code, false, options, actor).await
 }
 
 /// Issues one 7-digit 医療機関コード for a 医科歯科併設 facility: a 医科 code (its
@@ -140,6 +144,34 @@ pub async fn issue(
 /// the same 郡市区番号 and 医療機関番号. Returns (医科, 歯科).
 pub async fn issue_pair(
     db: &DatabaseConnection,
+    prefecture: Prefecture,
+    district_number: u8,
+    policy: &NumberingPolicy,
+    medical: &IssueOptions,
+    dental: &IssueOptions,
+    actor: &Actor,
+) -> Result<(issued_number::Model, issued_number::Model)> {
+    retrying(|| async {
+        let txn = db.begin().await?;
+        let pair = issue_pair_in(
+            &txn,
+            prefecture,
+            district_number,
+            policy,
+            medical,
+            dental,
+            actor,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(pair)
+    })
+    .await
+}
+
+/// [`issue_pair`] inside the caller's transaction.
+pub async fn issue_pair_in<C: ConnectionTrait>(
+    conn: &C,
     prefecture: Prefecture,
     district_number: u8,
     policy: &NumberingPolicy,
@@ -157,106 +189,52 @@ pub async fn issue_pair(
         fee_schedule: FeeSchedule::Dental,
         number: district_number,
     };
-    retrying(|| async {
-        let txn = db.begin().await?;
-        lock_district(&txn, medical_district).await?;
-        lock_district(&txn, dental_district).await?;
-        let taken_medical = taken_serials(&txn, medical_district).await?;
-        let taken_dental = taken_serials(&txn, dental_district).await?;
-        let serial = numbering::next_free_pair_serial(&taken_medical, &taken_dental, policy)
-            .ok_or_else(|| exhausted(medical_district))?;
-        let medical_code = InstitutionCode::build(
-            prefecture,
-            FeeSchedule::Medical,
-            district_number,
-            serial,
-            true,
-        )?;
-        let dental_code = InstitutionCode::build(
-            prefecture,
-            FeeSchedule::Dental,
-            district_number,
-            serial,
-            false,
-        )?;
-        let m = insert_number(&txn, &medical_code, true, medical, actor).await?;
-        let d = insert_number(&txn, &dental_code, false, dental, actor).await?;
-        txn.commit().await?;
-        Ok((m, d))
-    })
-    .await
+    lock_district(conn, medical_district).await?;
+    lock_district(conn, dental_district).await?;
+    let taken_medical = taken_serials(conn, medical_district).await?;
+    let taken_dental = taken_serials(conn, dental_district).await?;
+    let serial = numbering::next_free_pair_serial(&taken_medical, &taken_dental, policy)
+        .ok_or_else(|| exhausted(medical_district))?;
+    let medical_code = InstitutionCode::build(
+        prefecture,
+        FeeSchedule::Medical,
+        district_number,
+        serial,
+        true,
+    )?;
+    let dental_code = InstitutionCode::build(
+        prefecture,
+        FeeSchedule::Dental,
+        district_number,
+        serial,
+        false,
+    )?;
+    let m = insert_number(conn, &medical_code, true, medical, actor).await?;
+    let d = insert_number(conn, &dental_code, false, dental, actor).await?;
+    Ok((m, d))
 }
 
-/// Moves a request that is waiting for its number forward: to 番号起案中 when the
-/// number is proposed, to 番号交付済 when it is approved. A request already further on
-/// (as the demo's are) is left as it is.
-async fn advance_request<C: ConnectionTrait>(
+/// Approves a proposed number (決裁) inside the caller's transaction: it becomes
+/// final. The lifecycle checks who may approve and moves the case.
+pub async fn approve_in<C: ConnectionTrait>(
     conn: &C,
-    request_id: i32,
-    number_status: &str,
-    actor: &Actor,
-) -> Result<()> {
-    use crate::entities::reception_request;
-    use crate::requests::{self, status as request_status};
-    let Some(request) = reception_request::Entity::find_by_id(request_id)
-        .one(conn)
-        .await?
-    else {
-        return Err(Error::Invalid(format!(
-            "依頼（ID {request_id}）が見つかりません"
-        )));
-    };
-    let next = match (request.status.as_str(), number_status) {
-        (request_status::RECEIVED, status::PROPOSED) => request_status::PROPOSED,
-        (request_status::RECEIVED | request_status::PROPOSED, status::APPROVED) => {
-            request_status::ISSUED
-        }
-        _ => return Ok(()),
-    };
-    requests::update_request(
-        conn,
-        request,
-        "request.status",
-        |r| r.status = Set(next.to_owned()),
-        actor,
-    )
-    .await?;
-    Ok(())
-}
-
-/// Approves a proposed number (決裁): it becomes final, and its request 番号交付済. The
-/// approver must not be the clerk who proposed it.
-pub async fn approve(
-    db: &DatabaseConnection,
-    id: i32,
+    row: issued_number::Model,
     actor: &Actor,
 ) -> Result<issued_number::Model> {
-    let txn = db.begin().await?;
-    let Some(row) = issued_number::Entity::find_by_id(id).one(&txn).await? else {
-        return Err(Error::Invalid(format!(
-            "受付番号（ID {id}）が見つかりません"
-        )));
-    };
-    if row.status != status::PROPOSED {
-        return Err(Error::Invalid(format!(
+    if row.status != NumberStatus::Proposed {
+        return Err(Error::NotAllowed(format!(
             "受付番号 {} は起案中ではありません",
             row.code
         )));
     }
-    if actor.user_id.is_some() && row.proposed_by == actor.user_id {
-        return Err(Error::Invalid(
-            "起案した職員は、同じ番号を決裁できません".to_owned(),
-        ));
-    }
     let before = serde_json::to_value(&row).ok();
-    let request_id = row.request_id;
     let mut active: issued_number::ActiveModel = row.into();
-    active.status = Set(status::APPROVED.to_owned());
+    active.status = Set(NumberStatus::Approved);
     active.approved_by = Set(actor.user_id);
     active.approved_at = Set(Some(Utc::now()));
-    let row = active.update(&txn).await?;
+    let row = active.update(conn).await?;
     audit::record(
-        &txn,
+        conn,
         actor,
         "number.approve",
         "issued_number",
@@ -265,10 +243,6 @@ pub async fn approve(
         serde_json::to_value(&row).ok(),
     )
     .await?;
-    if let Some(request_id) = request_id {
-        advance_request(&txn, request_id, status::APPROVED, actor).await?;
-    }
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -297,7 +271,7 @@ pub async fn void_in<C: ConnectionTrait>(
             "受付番号（ID {id}）が見つかりません"
         )));
     };
-    if row.status == status::VOID {
+    if row.status == NumberStatus::Void {
         return Err(Error::Invalid(format!(
             "受付番号 {} は既に無効です",
             row.code
@@ -305,7 +279,7 @@ pub async fn void_in<C: ConnectionTrait>(
     }
     let before = serde_json::to_value(&row).ok();
     let mut active: issued_number::ActiveModel = row.into();
-    active.status = Set(status::VOID.to_owned());
+    active.status = Set(NumberStatus::Void);
     active.voided_at = Set(Some(Utc::now()));
     active.void_reason = Set(Some(reason.to_owned()));
     let row = active.update(conn).await?;
@@ -394,14 +368,14 @@ async fn insert_number<C: ConnectionTrait>(
         check_digit: Set(i16::from(code.check_digit())),
         code: Set(code.to_string()),
         combined_dental: Set(combined_dental),
-        status: Set(options.status.to_owned()),
+        status: Set(options.status),
         proposed_by: Set(actor.user_id),
-        approved_by: Set(if options.status == status::APPROVED {
+        approved_by: Set(if options.status == NumberStatus::Approved {
             actor.user_id
         } else {
             None
         }),
-        approved_at: Set(if options.status == status::APPROVED {
+        approved_at: Set(if options.status == NumberStatus::Approved {
             Some(now)
         } else {
             None
@@ -411,9 +385,6 @@ async fn insert_number<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    if let Some(request_id) = options.request_id {
-        advance_request(conn, request_id, options.status, actor).await?;
-    }
     audit::record(
         conn,
         actor,
@@ -421,7 +392,7 @@ async fn insert_number<C: ConnectionTrait>(
         "issued_number",
         row.id,
         None,
-        Some(json!({ "code": row.code, "status": row.status, "request_id": row.request_id })),
+        Some(json!({ "code": row.code, "status": row.status.as_str(), "request_id": row.request_id })),
     )
     .await?;
     Ok(row)

@@ -8,6 +8,8 @@
 //! - [`bureaus`]: mirroring the configured bureaus and offices into their tables;
 //! - [`audit`]: writing the audit trail, inside the caller's transaction;
 //! - [`issuance`]: issuing the next free number, guarded by a unique constraint;
+//! - [`lifecycle`]: the case's typed states, its transition table and the one guarded
+//!   change every action goes through;
 //! - [`requests`]: recording requests and their facilities, and the case statuses;
 //! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
 //! - [`jobs`]: scheduled job runs, unique per (job, period);
@@ -22,6 +24,7 @@ pub mod entities;
 mod error;
 pub mod issuance;
 pub mod jobs;
+pub mod lifecycle;
 pub mod outbox;
 pub mod registry;
 pub mod requests;

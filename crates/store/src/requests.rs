@@ -11,52 +11,7 @@ use crate::audit::{self, Actor};
 use crate::entities::{facility, reception_request};
 use crate::{Error, Result};
 
-/// The statuses of a case (案件の状態), with their Japanese labels.
-pub mod status {
-    /// 受付済: entered and checked, awaiting a number.
-    pub const RECEIVED: &str = "received";
-    /// 番号起案中: a clerk proposed a number; awaiting approval (決裁).
-    pub const PROPOSED: &str = "proposed";
-    /// 番号交付済: the number is approved; the answer is not yet sent.
-    pub const ISSUED: &str = "issued";
-    /// 回答済: the answer (回答書) was sent.
-    pub const ANSWERED: &str = "answered";
-    /// 返戻: returned to the facility with reasons.
-    pub const RETURNED: &str = "returned";
-    /// 取下げ: withdrawn by the facility.
-    pub const WITHDRAWN: &str = "withdrawn";
-    /// 指定済: the council recommended designation (答申).
-    pub const DESIGNATED: &str = "designated";
-    /// 8. 未指定: got a number but was not designated.
-    pub const NOT_DESIGNATED: &str = "not_designated";
-
-    /// Every status, in the order a case moves.
-    pub const ALL: [&str; 8] = [
-        RECEIVED,
-        PROPOSED,
-        ISSUED,
-        ANSWERED,
-        DESIGNATED,
-        NOT_DESIGNATED,
-        RETURNED,
-        WITHDRAWN,
-    ];
-
-    /// The status's label for staff.
-    pub fn label(status: &str) -> &'static str {
-        match status {
-            RECEIVED => "受付済",
-            PROPOSED => "番号起案中",
-            ISSUED => "番号交付済",
-            ANSWERED => "回答済",
-            RETURNED => "返戻",
-            WITHDRAWN => "取下げ",
-            DESIGNATED => "指定済",
-            NOT_DESIGNATED => "8. 未指定",
-            _ => "不明",
-        }
-    }
-}
+pub use crate::lifecycle::CaseStatus;
 
 /// The facility of a new request.
 #[derive(Debug, Clone)]
@@ -180,9 +135,9 @@ pub async fn find_duplicate<C: ConnectionTrait>(
 ) -> Result<Option<reception_request::Model>> {
     let candidates = reception_request::Entity::find()
         .filter(reception_request::Column::BureauId.eq(probe.bureau_id))
-        .filter(reception_request::Column::Kind.eq(probe.kind.as_str()))
+        .filter(reception_request::Column::Kind.eq(probe.kind))
         .filter(reception_request::Column::DesignationDate.eq(probe.designation))
-        .filter(reception_request::Column::Status.is_not_in([status::RETURNED, status::WITHDRAWN]))
+        .filter(reception_request::Column::Status.is_not_in(CaseStatus::CLOSED_WITHOUT_NUMBER))
         .all(conn)
         .await?;
     let (name, address) = (
@@ -211,9 +166,9 @@ pub async fn link_siblings<C: ConnectionTrait>(
             .ok_or_else(|| Error::Invalid(format!("依頼（ID {id}）が見つかりません")))
     };
     let (first, second) = (load(a).await?, load(b).await?);
-    let mut kinds = [first.kind.as_str(), second.kind.as_str()];
+    let mut kinds = [first.kind, second.kind];
     kinds.sort_unstable();
-    if kinds != ["dental", "medical"] {
+    if kinds != [RequestKind::Medical, RequestKind::Dental] {
         return Err(Error::Invalid(
             "併設として関連付けられるのは、同じ医療機関の医科と歯科の依頼だけです".to_owned(),
         ));

@@ -14,17 +14,16 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
-use uketsuke_domain::{InstitutionCode, Prefecture, RequestKind, format_wareki, parse_date};
+use uketsuke_domain::{InstitutionCode, Prefecture, format_wareki, parse_date};
+use uketsuke_store::Error as StoreError;
 use uketsuke_store::entities::{council_session, issued_number, reception_request};
-use uketsuke_store::issuance::{self, District, IssueOptions};
-use uketsuke_store::requests::{self, status};
+use uketsuke_store::issuance;
+use uketsuke_store::lifecycle::{self, Action, CaseStatus, Command, NumberStatus};
 use uketsuke_store::users::Role;
 
 use crate::auth::CurrentUser;
@@ -33,18 +32,18 @@ use crate::layout::Layout;
 use crate::routes::today_in_japan;
 use crate::state::AppState;
 
-/// A request of the user's bureau, or 404.
+/// A request the user may see (their bureau's, and their office's when the account is
+/// limited to one), or 404.
 async fn load(
     state: &AppState,
     user: &CurrentUser,
     id: i32,
 ) -> Result<reception_request::Model, Error> {
-    let request = reception_request::Entity::find_by_id(id)
+    reception_request::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .ok_or(Error::NotFound)?;
-    user.require_bureau(&request.bureau_id)?;
-    Ok(request)
+        .filter(|r| user.scope().permits(r))
+        .ok_or(Error::NotFound)
 }
 
 /// The numbers of a request, newest first.
@@ -52,24 +51,48 @@ pub async fn numbers_of(
     state: &AppState,
     request_id: i32,
 ) -> Result<Vec<issued_number::Model>, Error> {
-    Ok(issued_number::Entity::find()
-        .filter(issued_number::Column::RequestId.eq(request_id))
-        .order_by_desc(issued_number::Column::Id)
-        .all(&state.db)
-        .await?)
+    let mut numbers = lifecycle::numbers_of(&state.db, request_id).await?;
+    numbers.reverse();
+    Ok(numbers)
 }
 
 fn refuse(message: impl Into<String>) -> Error {
     Error::Forbidden(message.into())
 }
 
-fn back(id: i32) -> Redirect {
-    Redirect::to(&format!("/cases/{id}"))
+/// Runs one command through the lifecycle's guarded change. On success, back to the
+/// case with a word of what was done; when someone else was first, the action is not
+/// allowed any more or an input is wrong, the case page again with the message (409 or
+/// 422). A role refusal is 403 and another office's case 404, as everywhere.
+async fn act(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i32,
+    version: Option<i32>,
+    command: Command,
+) -> Result<Response, Error> {
+    let action = command.action();
+    match lifecycle::apply(&state.db, &user.caller(), id, version, &command).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={}", action.as_str())).into_response()),
+        Err(e @ (StoreError::Conflict | StoreError::NotAllowed(_) | StoreError::Field { .. })) => {
+            let code = if matches!(e, StoreError::Conflict) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let notice = crate::cases::Notice::error(e.to_string());
+            let page = crate::cases::case_page(state, user, id, Some(notice)).await?;
+            Ok((code, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
 pub struct ProposeForm {
     csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
     district: String,
     /// Required when the verdict is 返戻相当: the clerk has read the reasons.
     #[serde(default)]
@@ -83,86 +106,37 @@ pub async fn propose(
     user: CurrentUser,
     Path(id): Path<i32>,
     Form(form): Form<ProposeForm>,
-) -> Result<Redirect, Error> {
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Clerk)?;
-    let request = load(&state, &user, id).await?;
-    if request.status != status::RECEIVED {
-        return Err(refuse(format!(
-            "「{}」の依頼には番号を起案できません",
-            status::label(&request.status)
-        )));
-    }
-    if request.decision == "return" && form.acknowledge != "1" {
-        return Err(refuse(
-            "判定が「返戻相当」の依頼です。返戻の理由を確認したことを示してから起案してください",
+    let Some(district) = parse_district(&form.district) else {
+        let notice = crate::cases::Notice::error(format!(
+            "郡市区番号は 00〜99 の数字です（{}）",
+            form.district
         ));
-    }
-    let district: u8 = uketsuke_domain::normalize_width(form.district.trim())
+        let page = crate::cases::case_page(&state, &user, id, Some(notice)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let command = Command::Propose {
+        district,
+        acknowledge_return: form.acknowledge == "1",
+        policy: state.numbering,
+    };
+    act(&state, &user, id, form.version, command).await
+}
+
+/// A 郡市区番号 as typed (全角 too): 0–99.
+pub fn parse_district(input: &str) -> Option<u8> {
+    uketsuke_domain::normalize_width(input.trim())
         .parse()
         .ok()
         .filter(|d| *d <= 99)
-        .ok_or_else(|| {
-            refuse(format!(
-                "郡市区番号は 00〜99 の数字です（{}）",
-                form.district
-            ))
-        })?;
-    let facility = uketsuke_store::entities::facility::Entity::find_by_id(request.facility_id)
-        .one(&state.db)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let prefecture = Prefecture::parse(&facility.prefecture).map_err(|e| refuse(e.to_string()))?;
-    let kind: RequestKind = request
-        .kind
-        .parse()
-        .map_err(|e: uketsuke_domain::Error| refuse(e.to_string()))?;
-    let proposed = |request_id| IssueOptions {
-        request_id: Some(request_id),
-        status: issuance::status::PROPOSED,
-    };
-    let policy = state.numbering;
-    let sibling = match request.sibling_id {
-        Some(s) => {
-            reception_request::Entity::find_by_id(s)
-                .one(&state.db)
-                .await?
-        }
-        None => None,
-    };
-    match sibling.filter(|s| s.status == status::RECEIVED) {
-        Some(sibling) if matches!(kind, RequestKind::Medical | RequestKind::Dental) => {
-            let (medical_id, dental_id) = if kind == RequestKind::Medical {
-                (request.id, sibling.id)
-            } else {
-                (sibling.id, request.id)
-            };
-            issuance::issue_pair(
-                &state.db,
-                prefecture,
-                district,
-                &policy,
-                &proposed(medical_id),
-                &proposed(dental_id),
-                &user.actor(),
-            )
-            .await?;
-        }
-        _ => {
-            let d = District {
-                prefecture,
-                fee_schedule: kind.fee_schedule(),
-                number: district,
-            };
-            issuance::issue(&state.db, d, &policy, &proposed(request.id), &user.actor()).await?;
-        }
-    }
-    Ok(back(id))
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct VersionForm {
     csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
 }
 
 /// `POST /cases/{id}/approve` (決裁): approves the request's proposed numbers (and its
@@ -172,31 +146,10 @@ pub async fn approve(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i32>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Redirect, Error> {
+    Form(form): Form<VersionForm>,
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Approver)?;
-    let request = load(&state, &user, id).await?;
-    let mut ids = vec![request.id];
-    ids.extend(request.sibling_id);
-    let mut approved = 0;
-    for request_id in ids {
-        for n in numbers_of(&state, request_id).await? {
-            if n.status == issuance::status::PROPOSED {
-                issuance::approve(&state.db, n.id, &user.actor())
-                    .await
-                    .map_err(|e| match e {
-                        uketsuke_store::Error::Invalid(m) => refuse(m),
-                        other => other.into(),
-                    })?;
-                approved += 1;
-            }
-        }
-    }
-    if approved == 0 {
-        return Err(refuse("決裁を待つ番号がありません"));
-    }
-    Ok(back(id))
+    act(&state, &user, id, form.version, Command::Approve).await
 }
 
 /// `POST /cases/{id}/answer` (担当): records that the answer (回答書) was sent today.
@@ -205,65 +158,22 @@ pub async fn answer(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i32>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Redirect, Error> {
+    Form(form): Form<VersionForm>,
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Clerk)?;
-    let request = load(&state, &user, id).await?;
-    if request.status != status::ISSUED {
-        return Err(refuse("回答できるのは、番号の決裁が済んだ依頼です"));
-    }
-    let today = today_in_japan();
-    transition(&state, &user, request, "request.answer", None, |r| {
-        r.status = Set(status::ANSWERED.to_owned());
-        r.answered_on = Set(Some(today));
-    })
-    .await?;
-    Ok(back(id))
+    let command = Command::Answer {
+        on: today_in_japan(),
+    };
+    act(&state, &user, id, form.version, command).await
 }
 
 #[derive(Deserialize)]
 pub struct ReasonForm {
     csrf: String,
     #[serde(default)]
+    version: Option<i32>,
+    #[serde(default)]
     reason: String,
-}
-
-/// Changes a request in one transaction — voiding its numbers first when `void_reason`
-/// is given — with its audit entry.
-pub(crate) async fn transition(
-    state: &AppState,
-    user: &CurrentUser,
-    request: reception_request::Model,
-    action: &str,
-    void_reason: Option<&str>,
-    change: impl FnOnce(&mut reception_request::ActiveModel),
-) -> Result<(), Error> {
-    let txn = state.db.begin().await?;
-    if let Some(reason) = void_reason {
-        void_numbers(&txn, request.id, reason, user).await?;
-    }
-    requests::update_request(&txn, request, action, change, &user.actor()).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Voids every number of a request that is not void yet, in `txn`.
-async fn void_numbers<C: sea_orm::ConnectionTrait>(
-    txn: &C,
-    request_id: i32,
-    reason: &str,
-    user: &CurrentUser,
-) -> Result<(), Error> {
-    let numbers = issued_number::Entity::find()
-        .filter(issued_number::Column::RequestId.eq(request_id))
-        .filter(issued_number::Column::Status.ne(issuance::status::VOID))
-        .all(txn)
-        .await?;
-    for n in numbers {
-        issuance::void_in(txn, n.id, reason, &user.actor()).await?;
-    }
-    Ok(())
 }
 
 /// `POST /cases/{id}/return` (決裁): 返戻, with the reasons for the letter.
@@ -273,37 +183,13 @@ pub async fn return_request(
     user: CurrentUser,
     Path(id): Path<i32>,
     Form(form): Form<ReasonForm>,
-) -> Result<Redirect, Error> {
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Approver)?;
-    let request = load(&state, &user, id).await?;
-    if ![status::RECEIVED, status::PROPOSED].contains(&request.status.as_str()) {
-        return Err(refuse(format!(
-            "「{}」の依頼は返戻できません",
-            status::label(&request.status)
-        )));
-    }
-    let stored: Vec<String> = serde_json::from_value(request.reasons.clone()).unwrap_or_default();
-    let reason = match form.reason.trim() {
-        "" if stored.is_empty() => return Err(refuse("返戻の理由を入力してください")),
-        "" => stored.join("\n"),
-        typed => typed.to_owned(),
+    let command = Command::Return {
+        reason: form.reason,
+        on: today_in_japan(),
     };
-    let today = today_in_japan();
-    transition(
-        &state,
-        &user,
-        request,
-        "request.return",
-        Some("返戻のため"),
-        |r| {
-            r.status = Set(status::RETURNED.to_owned());
-            r.returned_on = Set(Some(today));
-            r.return_reason = Set(Some(reason));
-        },
-    )
-    .await?;
-    Ok(back(id))
+    act(&state, &user, id, form.version, command).await
 }
 
 /// `POST /cases/{id}/withdraw` (担当): 取下げ; its numbers become void (never reused).
@@ -313,42 +199,19 @@ pub async fn withdraw(
     user: CurrentUser,
     Path(id): Path<i32>,
     Form(form): Form<ReasonForm>,
-) -> Result<Redirect, Error> {
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Clerk)?;
-    let request = load(&state, &user, id).await?;
-    if [
-        status::WITHDRAWN,
-        status::RETURNED,
-        status::DESIGNATED,
-        status::NOT_DESIGNATED,
-    ]
-    .contains(&request.status.as_str())
-    {
-        return Err(refuse(format!(
-            "「{}」の依頼は取下げにできません",
-            status::label(&request.status)
-        )));
-    }
-    let today = today_in_japan();
-    transition(
-        &state,
-        &user,
-        request,
-        "request.withdraw",
-        Some("取下げのため"),
-        |r| {
-            r.status = Set(status::WITHDRAWN.to_owned());
-            r.withdrawn_on = Set(Some(today));
-        },
-    )
-    .await?;
-    Ok(back(id))
+    let command = Command::Withdraw {
+        on: today_in_japan(),
+    };
+    act(&state, &user, id, form.version, command).await
 }
 
 #[derive(Deserialize)]
 pub struct VoidForm {
     csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
     number_id: i32,
     #[serde(default)]
     reason: String,
@@ -361,29 +224,13 @@ pub async fn void_number(
     user: CurrentUser,
     Path(id): Path<i32>,
     Form(form): Form<VoidForm>,
-) -> Result<Redirect, Error> {
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Approver)?;
-    let request = load(&state, &user, id).await?;
-    let number = issued_number::Entity::find_by_id(form.number_id)
-        .one(&state.db)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if number.request_id != Some(request.id) {
-        return Err(Error::NotFound);
-    }
-    let reason = if form.reason.trim().is_empty() {
-        "記載誤り等のため"
-    } else {
-        form.reason.trim()
+    let command = Command::Void {
+        number_id: form.number_id,
+        reason: form.reason,
     };
-    issuance::void(&state.db, number.id, reason, &user.actor())
-        .await
-        .map_err(|e| match e {
-            uketsuke_store::Error::Invalid(m) => refuse(m),
-            other => other.into(),
-        })?;
-    Ok(back(id))
+    act(&state, &user, id, form.version, command).await
 }
 
 /// What the answer and the return letter print from.
@@ -447,7 +294,7 @@ fn letter(state: &AppState, r: &reception_request::Model, code: String, date: Na
         } else {
             r.reply_name.clone()
         },
-        kind: crate::dashboard::kind_label(&r.kind),
+        kind: r.kind.label(),
         facility_name: r.facility_name.clone(),
         facility_postal_code: r.facility_postal_code.clone().unwrap_or_default(),
         facility_address: r.facility_address.clone(),
@@ -471,7 +318,7 @@ async fn approved_code(state: &AppState, request_id: i32) -> Result<String, Erro
     numbers_of(state, request_id)
         .await?
         .into_iter()
-        .find(|n| n.status == issuance::status::APPROVED)
+        .find(|n| n.status == NumberStatus::Approved)
         .map(|n| n.code)
         .ok_or_else(|| refuse("決裁済みの受付番号がないため、回答書を作成できません"))
 }
@@ -515,10 +362,7 @@ pub async fn answer_xlsx(
         recipient_postal_code: r.reply_postal_code.clone(),
         recipient_address: r.reply_address.clone(),
         recipient_name: r.reply_name.clone(),
-        kind: r
-            .kind
-            .parse()
-            .map_err(|e: uketsuke_domain::Error| Error::Internal(e.to_string()))?,
+        kind: r.kind,
         facility_name: r.facility_name.clone(),
         facility_postal_code: r.facility_postal_code.clone(),
         facility_address: r.facility_address.clone(),
@@ -574,7 +418,7 @@ pub async fn return_letter(
     Path(id): Path<i32>,
 ) -> Result<ReturnLetterPage, Error> {
     let request = load(&state, &user, id).await?;
-    if request.status != status::RETURNED {
+    if request.status != CaseStatus::Returned {
         return Err(refuse("返戻した依頼ではありません"));
     }
     let date = request.returned_on.unwrap_or_else(today_in_japan);
@@ -600,17 +444,16 @@ pub struct Panel {
     pub voidable: Vec<(i32, String)>,
 }
 
-/// The actions panel of a case.
+/// The actions panel of a case: what the transition table allows the user's role
+/// from the case's status.
 pub async fn panel(
     state: &AppState,
     user: &CurrentUser,
     r: &reception_request::Model,
 ) -> Result<Panel, Error> {
-    let clerk = user.role >= Role::Clerk;
-    let approver = user.role >= Role::Approver;
+    let may = |a: Action| a.rule().permits(r.status, user.role);
     let numbers = numbers_of(state, r.id).await?;
-    let st = r.status.as_str();
-    let suggested_district = if clerk && st == status::RECEIVED {
+    let suggested_district = if may(Action::Propose) {
         let facility = uketsuke_store::entities::facility::Entity::find_by_id(r.facility_id)
             .one(&state.db)
             .await?;
@@ -624,32 +467,20 @@ pub async fn panel(
     } else {
         String::new()
     };
-    let has_approved = numbers
-        .iter()
-        .any(|n| n.status == issuance::status::APPROVED);
     Ok(Panel {
-        can_propose: clerk && st == status::RECEIVED,
+        can_propose: may(Action::Propose),
         suggested_district,
-        can_approve: approver
-            && numbers
-                .iter()
-                .any(|n| n.status == issuance::status::PROPOSED),
-        can_answer: clerk && st == status::ISSUED,
-        can_print_answer: has_approved,
-        can_return: approver && (st == status::RECEIVED || st == status::PROPOSED),
-        can_withdraw: clerk
-            && ![
-                status::WITHDRAWN,
-                status::RETURNED,
-                status::DESIGNATED,
-                status::NOT_DESIGNATED,
-            ]
-            .contains(&st),
-        can_print_return: st == status::RETURNED,
-        voidable: if approver {
+        can_approve: may(Action::Approve)
+            && numbers.iter().any(|n| n.status == NumberStatus::Proposed),
+        can_answer: may(Action::Answer),
+        can_print_answer: numbers.iter().any(|n| n.status == NumberStatus::Approved),
+        can_return: may(Action::Return),
+        can_withdraw: may(Action::Withdraw),
+        can_print_return: r.status == CaseStatus::Returned,
+        voidable: if may(Action::Void) {
             numbers
                 .iter()
-                .filter(|n| n.status != issuance::status::VOID)
+                .filter(|n| n.status.is_live())
                 .map(|n| (n.id, n.code.clone()))
                 .collect()
         } else {
@@ -706,7 +537,7 @@ async fn council_page(
         .await?;
     let candidates = reception_request::Entity::find()
         .filter(reception_request::Column::BureauId.eq(bureau))
-        .filter(reception_request::Column::Status.is_in([status::ANSWERED, status::ISSUED]))
+        .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
         .order_by_asc(reception_request::Column::DesignationDate)
         .all(&state.db)
         .await?;
@@ -744,7 +575,7 @@ async fn council_page(
             .map(|r| Candidate {
                 id: r.id,
                 name: r.facility_name.clone(),
-                kind: crate::dashboard::kind_label(&r.kind),
+                kind: r.kind.label(),
                 designation: format_wareki(r.designation_date),
             })
             .collect(),
@@ -820,16 +651,16 @@ pub async fn record_council(
         .filter(|(k, _)| k == "request")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
-    let txn = state.db.begin().await?;
     let session = match council_session::Entity::find()
         .filter(council_session::Column::BureauId.eq(&bureau))
         .filter(council_session::Column::Prefecture.eq(&prefecture))
         .filter(council_session::Column::HeldOn.eq(held_on))
-        .one(&txn)
+        .one(&state.db)
         .await?
     {
         Some(existing) => existing,
         None => {
+            let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
             let row = council_session::ActiveModel {
                 bureau_id: Set(bureau.clone()),
                 prefecture: Set(prefecture.clone()),
@@ -851,33 +682,37 @@ pub async fn record_council(
                 serde_json::to_value(&row).ok(),
             )
             .await?;
+            txn.commit().await?;
             row
         }
     };
+    // Each approval is its own guarded change: one that someone else changed meanwhile
+    // is left out and named, the others are recorded.
+    let caller = user.caller();
+    let mut missed = Vec::new();
     for id in ids {
-        let Some(request) = reception_request::Entity::find_by_id(id).one(&txn).await? else {
-            continue;
+        let command = Command::Designate {
+            session_id: session.id,
         };
-        if request.bureau_id != bureau
-            || ![status::ANSWERED, status::ISSUED].contains(&request.status.as_str())
-        {
-            continue;
+        match lifecycle::apply(&state.db, &caller, id, None, &command).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {}
+            Err(
+                e @ (StoreError::Conflict | StoreError::NotAllowed(_) | StoreError::Forbidden(_)),
+            ) => missed.push(format!("ID {id}: {e}")),
+            Err(e) => return Err(e.into()),
         }
-        let session_id = session.id;
-        let designated_on = request.designation_date;
-        requests::update_request(
-            &txn,
-            request,
-            "request.designate",
-            |r| {
-                r.status = Set(status::DESIGNATED.to_owned());
-                r.council_session_id = Set(Some(session_id));
-                r.designated_on = Set(Some(designated_on));
-            },
-            &user.actor(),
-        )
-        .await?;
     }
-    txn.commit().await?;
+    if !missed.is_empty() {
+        let message = format!(
+            "次の依頼は答申を記録できませんでした（ほかは記録しました）: {}",
+            missed.join(" / ")
+        );
+        return Ok((
+            StatusCode::CONFLICT,
+            council_page(&state, &user, Some(message)).await?,
+        )
+            .into_response());
+    }
     Ok(Redirect::to("/council").into_response())
 }

@@ -198,6 +198,24 @@ impl CurrentUser {
         }
     }
 
+    /// The cases this user may see and touch: their bureau's, and only their office's
+    /// when the account is limited to one.
+    pub fn scope(&self) -> uketsuke_store::lifecycle::Scope {
+        uketsuke_store::lifecycle::Scope {
+            bureau_id: self.user.bureau_id.clone(),
+            office_id: self.user.office_id,
+        }
+    }
+
+    /// Who acts, for the lifecycle's guarded change.
+    pub fn caller(&self) -> uketsuke_store::lifecycle::Caller {
+        uketsuke_store::lifecycle::Caller {
+            actor: self.actor(),
+            role: self.role,
+            scope: self.scope(),
+        }
+    }
+
     /// The actor to write in the audit trail.
     pub fn actor(&self) -> uketsuke_store::audit::Actor {
         uketsuke_store::audit::Actor::user(self.user.id, &self.user.username)

@@ -31,8 +31,7 @@ use uketsuke_domain::{RequestKind, format_wareki, normalize_width, search_key};
 use uketsuke_store::entities::{
     audit_log, bureau, council_session, facility, issued_number, office, reception_request, user,
 };
-use uketsuke_store::issuance;
-use uketsuke_store::requests::status;
+use uketsuke_store::lifecycle::{CaseStatus, Decision, FounderKind, NumberStatus};
 
 use crate::auth::CurrentUser;
 use crate::dashboard::{effective_answer_due, kind_label};
@@ -54,7 +53,7 @@ pub const LIST_LIMIT: u64 = 1_000;
 pub const MAX_EXPORT_ROWS: u64 = 100_000;
 
 /// The statuses in which an answer is still owed.
-const AWAITING_ANSWER: [&str; 3] = [status::RECEIVED, status::PROPOSED, status::ISSUED];
+const AWAITING_ANSWER: [CaseStatus; 3] = CaseStatus::AWAITING_ANSWER;
 
 /// The largest N of "answer due within N open days".
 const MAX_DUE_WITHIN: u32 = 250;
@@ -138,7 +137,7 @@ impl SortKey {
 /// filter is then not applied).
 #[derive(Debug, Clone)]
 struct Filters {
-    status: Option<&'static str>,
+    status: Option<CaseStatus>,
     office: Option<i32>,
     kind: Option<RequestKind>,
     /// The first day of the designation month.
@@ -179,7 +178,7 @@ impl Filters {
     /// Reads the query. `offices` are the bureau's offices the user may pick from.
     fn parse(p: &ListParams, offices: &[office::Model]) -> Self {
         let mut errors = BTreeMap::new();
-        let status = status::ALL.into_iter().find(|s| *s == p.status.trim());
+        let status = CaseStatus::parse(p.status.trim());
         let office = p
             .office
             .trim()
@@ -271,7 +270,7 @@ impl Filters {
     fn query_string(&self) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if let Some(s) = self.status {
-            pairs.push(("status", s.to_owned()));
+            pairs.push(("status", s.as_str().to_owned()));
         }
         if let Some(o) = self.office {
             pairs.push(("office", o.to_string()));
@@ -313,7 +312,7 @@ impl Filters {
     fn describe(&self, offices: &[office::Model]) -> String {
         let mut parts = Vec::new();
         if let Some(s) = self.status {
-            parts.push(format!("状態={}", status::label(s)));
+            parts.push(format!("状態={}", s.label()));
         }
         if let Some(o) = self.office {
             let name = offices
@@ -509,7 +508,7 @@ fn select_cases(
         cond = cond.add(C::Status.eq(s));
     }
     if let Some(k) = f.kind {
-        cond = cond.add(C::Kind.eq(k.as_str()));
+        cond = cond.add(C::Kind.eq(k));
     }
     if let Some(first) = f.month {
         let next = first
@@ -657,10 +656,10 @@ async fn codes_of<C: ConnectionTrait>(
     db: &C,
     ids: &[i32],
 ) -> Result<HashMap<i32, issued_number::Model>, Error> {
-    let rank = |s: &str| match s {
-        issuance::status::APPROVED => 0,
-        issuance::status::PROPOSED => 1,
-        _ => 2,
+    let rank = |s: &NumberStatus| match s {
+        NumberStatus::Approved => 0,
+        NumberStatus::Proposed => 1,
+        NumberStatus::Void => 2,
     };
     let mut best: HashMap<i32, issued_number::Model> = HashMap::new();
     for chunk in ids.chunks(1000) {
@@ -712,7 +711,7 @@ pub struct CaseRow {
     pub received: JpDate,
     pub facility_name: String,
     pub kind_label: &'static str,
-    pub status: String,
+    pub status: &'static str,
     pub status_label: &'static str,
     pub designation: JpDate,
     pub due: JpDate,
@@ -808,17 +807,17 @@ fn row_of(
         id: r.id,
         received: JpDate::new(r.received_on),
         facility_name: r.facility_name.clone(),
-        kind_label: kind_label(&r.kind),
-        status: r.status.clone(),
-        status_label: status::label(&r.status),
+        kind_label: r.kind.label(),
+        status: r.status.as_str(),
+        status_label: r.status.label(),
         designation: JpDate::new(r.designation_date),
         due: JpDate::new(due),
         due_overridden: r.answer_due_override.is_some(),
-        overdue: due < today && AWAITING_ANSWER.contains(&r.status.as_str()),
+        overdue: due < today && AWAITING_ANSWER.contains(&r.status),
         code: number.map(|n| n.code.clone()).unwrap_or_default(),
-        code_note: match number.map(|n| n.status.as_str()) {
-            Some(issuance::status::PROPOSED) => "（起案中）",
-            Some(issuance::status::VOID) => "（無効）",
+        code_note: match number.map(|n| n.status) {
+            Some(NumberStatus::Proposed) => "（起案中）",
+            Some(NumberStatus::Void) => "（無効）",
             _ => "",
         },
         office: r
@@ -901,11 +900,11 @@ async fn list_page(
     let shown = rows.len() as u64;
     Ok(CasesPage {
         layout: Layout::signed_in(state, user),
-        statuses: status::ALL
+        statuses: CaseStatus::ALL
             .iter()
             .map(|s| Choice {
-                value: (*s).to_owned(),
-                label: status::label(s).to_owned(),
+                value: s.as_str().to_owned(),
+                label: s.label().to_owned(),
                 selected: f.status == Some(*s),
             })
             .collect(),
@@ -1035,13 +1034,13 @@ async fn export_rows(
         .map(|r| ExportRow {
             received: r.received_on,
             facility_name: r.facility_name.clone(),
-            kind: kind_label(&r.kind),
-            status: status::label(&r.status),
+            kind: r.kind.label(),
+            status: r.status.label(),
             designation: r.designation_date,
             due: effective_answer_due(r),
             code: numbers
                 .get(&r.id)
-                .filter(|n| n.status != issuance::status::VOID)
+                .filter(|n| n.status.is_live())
                 .map(|n| n.code.clone())
                 .unwrap_or_default(),
             office: r
@@ -1338,7 +1337,9 @@ pub async fn csv_download(
 /// A number issued for the case.
 pub struct NumberLine {
     pub code: String,
-    pub status: String,
+    pub status: &'static str,
+    pub live: bool,
+    pub proposed: bool,
     pub status_label: &'static str,
     pub combined_dental: bool,
     pub created: String,
@@ -1395,6 +1396,7 @@ pub struct CasePage {
     withdrawn: Option<JpDate>,
     designated: Option<JpDate>,
     founder_corporation: bool,
+    judged_return: bool,
     decision_label: &'static str,
     reasons: Vec<String>,
     warnings: Vec<String>,
@@ -1404,6 +1406,7 @@ pub struct CasePage {
     facility_phone: String,
     history: Vec<HistoryLine>,
     actions: crate::actions::Panel,
+    notice: Option<Notice>,
 }
 
 /// A JSON array of texts as stored in `reasons` / `warnings`.
@@ -1429,21 +1432,42 @@ fn jst(t: DateTime<Utc>) -> String {
     )
 }
 
-fn number_status_label(s: &str) -> &'static str {
+fn number_status_label(s: NumberStatus) -> &'static str {
     match s {
-        issuance::status::PROPOSED => "起案中（決裁待ち）",
-        issuance::status::APPROVED => "決裁済",
-        issuance::status::VOID => "無効",
-        _ => "不明",
+        NumberStatus::Proposed => "起案中（決裁待ち）",
+        other => other.label(),
     }
 }
 
-fn decision_label(s: &str) -> &'static str {
-    match s {
-        "accept" => "受付可（受付番号を交付できる）",
-        "return" => "返戻相当（返戻の理由あり）",
-        _ => "未判定",
+/// A message at the top of the case page: what was just done, or why it was not.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+impl Notice {
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            error: true,
+        }
     }
+
+    /// The word for an action just done (`?done=approve`).
+    fn done(action: &str) -> Option<Self> {
+        let action = uketsuke_store::lifecycle::Action::parse(action)?;
+        Some(Self {
+            text: format!("「{}」を記録しました。", action.label()),
+            error: false,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    done: String,
 }
 
 /// `GET /cases/{id}`.
@@ -1452,17 +1476,23 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i32>,
+    Query(query): Query<ShowQuery>,
+) -> Result<CasePage, Error> {
+    case_page(&state, &user, id, Notice::done(&query.done)).await
+}
+
+/// The case page, with a notice on top if any.
+pub async fn case_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i32,
+    notice: Option<Notice>,
 ) -> Result<CasePage, Error> {
     let r = reception_request::Entity::find_by_id(id)
         .one(&state.db)
         .await?
+        .filter(|r| user.scope().permits(r))
         .ok_or(Error::NotFound)?;
-    user.require_bureau(&r.bureau_id)?;
-    if let Some(limit) = user_office(&user)
-        && r.office_id != Some(limit)
-    {
-        return Err(Error::NotFound);
-    }
     let db = &state.db;
     let today = today_in_japan();
 
@@ -1492,8 +1522,8 @@ pub async fn show(
             .map(|s| SiblingLink {
                 id: s.id,
                 facility_name: s.facility_name,
-                kind_label: kind_label(&s.kind),
-                status_label: status::label(&s.status),
+                kind_label: s.kind.label(),
+                status_label: s.status.label(),
             }),
         None => None,
     };
@@ -1507,12 +1537,13 @@ pub async fn show(
     let history = history_of(db, &r, &numbers).await?;
 
     let due = effective_answer_due(&r);
-    let actions = crate::actions::panel(&state, &user, &r).await?;
+    let actions = crate::actions::panel(state, user, &r).await?;
     Ok(CasePage {
         actions,
-        layout: Layout::signed_in(&state, &user),
-        kind_label: kind_label(&r.kind),
-        status_label: status::label(&r.status),
+        notice,
+        layout: Layout::signed_in(state, user),
+        kind_label: r.kind.label(),
+        status_label: r.status.label(),
         bureau_name,
         office_name,
         designation: JpDate::new(r.designation_date),
@@ -1522,22 +1553,25 @@ pub async fn show(
         answer_due: JpDate::new(r.answer_due),
         answer_due_override: JpDate::opt(r.answer_due_override),
         effective_due: JpDate::new(due),
-        overdue: due < today && AWAITING_ANSWER.contains(&r.status.as_str()),
+        overdue: due < today && AWAITING_ANSWER.contains(&r.status),
         implementing_body_due: JpDate::new(r.implementing_body_due),
         answered: JpDate::opt(r.answered_on),
         returned: JpDate::opt(r.returned_on),
         withdrawn: JpDate::opt(r.withdrawn_on),
         designated: JpDate::opt(r.designated_on),
-        founder_corporation: r.founder_kind == "corporation",
-        decision_label: decision_label(&r.decision),
+        founder_corporation: r.founder_kind == FounderKind::Corporation,
+        judged_return: r.decision == Decision::Return,
+        decision_label: r.decision.label(),
         reasons: texts(&r.reasons),
         warnings: texts(&r.warnings),
         numbers: numbers
             .iter()
             .map(|n| NumberLine {
                 code: n.code.clone(),
-                status: n.status.clone(),
-                status_label: number_status_label(&n.status),
+                status: n.status.as_str(),
+                live: n.status.is_live(),
+                proposed: n.status == NumberStatus::Proposed,
+                status_label: number_status_label(n.status),
                 combined_dental: n.combined_dental,
                 created: jst(n.created_at),
                 approved: n.approved_at.map(jst).unwrap_or_default(),
@@ -1733,20 +1767,26 @@ fn show_value(entity: &str, field: &str, v: &Value) -> String {
         Value::Object(_) => v.to_string(),
         Value::String(s) => {
             if field == "status" {
-                return if entity == "issued_number" {
-                    number_status_label(s).to_owned()
+                let label = if entity == "issued_number" {
+                    serde_json::from_value(Value::String(s.clone()))
+                        .map(number_status_label)
+                        .ok()
                 } else {
-                    status::label(s).to_owned()
+                    CaseStatus::parse(s).map(CaseStatus::label)
                 };
+                return label.unwrap_or("不明").to_owned();
             }
             match field {
                 "kind" => return kind_label(s).to_owned(),
-                "decision" => return decision_label(s).to_owned(),
+                "decision" => {
+                    return serde_json::from_value::<Decision>(Value::String(s.clone()))
+                        .map_or("未判定", Decision::label)
+                        .to_owned();
+                }
                 "founder_kind" => {
-                    return match s.as_str() {
-                        "person" => "個人",
-                        "corporation" => "法人",
-                        other => other,
+                    return match serde_json::from_value::<FounderKind>(Value::String(s.clone())) {
+                        Ok(k) => k.label(),
+                        Err(_) => s.as_str(),
                     }
                     .to_owned();
                 }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uketsuke_domain::format_wareki;
 use uketsuke_store::entities::{council_session, reception_request};
-use uketsuke_store::requests::status;
+use uketsuke_store::lifecycle::CaseStatus;
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
@@ -22,7 +22,7 @@ use crate::state::AppState;
 const DUE_SOON_OPEN_DAYS: u32 = 5;
 
 /// The statuses in which an answer is still owed.
-const AWAITING_ANSWER: [&str; 3] = [status::RECEIVED, status::PROPOSED, status::ISSUED];
+const AWAITING_ANSWER: [CaseStatus; 3] = CaseStatus::AWAITING_ANSWER;
 
 /// One line of a list on the dashboard.
 pub struct CaseLine {
@@ -57,8 +57,8 @@ fn line(r: &reception_request::Model, date: NaiveDate) -> CaseLine {
     CaseLine {
         id: r.id,
         facility_name: r.facility_name.clone(),
-        kind_label: kind_label(&r.kind),
-        status_label: status::label(&r.status),
+        kind_label: r.kind.label(),
+        status_label: r.status.label(),
         date_wareki: format_wareki(date),
         date_iso: date.format("%Y-%m-%d").to_string(),
     }
@@ -87,19 +87,19 @@ pub async fn dashboard(
     let calendar = state.calendar(&bureau);
     let soon_limit = calendar.add_open_days(today, DUE_SOON_OPEN_DAYS);
 
-    let statuses: Vec<String> = reception_request::Entity::find()
+    let statuses: Vec<CaseStatus> = reception_request::Entity::find()
         .select_only()
         .column(reception_request::Column::Status)
         .filter(reception_request::Column::BureauId.eq(&bureau))
         .into_tuple()
         .all(&state.db)
         .await?;
-    let counts = status::ALL
+    let counts = CaseStatus::ALL
         .iter()
         .map(|s| StatusCount {
-            status: s,
-            label: status::label(s),
-            count: statuses.iter().filter(|x| x == s).count(),
+            status: s.as_str(),
+            label: s.label(),
+            count: statuses.iter().filter(|x| *x == s).count(),
         })
         .collect();
 
@@ -128,7 +128,7 @@ pub async fn dashboard(
         .await?;
     let answered = reception_request::Entity::find()
         .filter(reception_request::Column::BureauId.eq(&bureau))
-        .filter(reception_request::Column::Status.is_in([status::ANSWERED, status::ISSUED]))
+        .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
         .order_by_asc(reception_request::Column::DesignationDate)
         .all(&state.db)
         .await?;

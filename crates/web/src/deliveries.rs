@@ -8,18 +8,15 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use chrono::{TimeDelta, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Deserialize;
 use uketsuke_domain::format_wareki;
 use uketsuke_store::entities::{outbox as outbox_row, reception_request};
+use uketsuke_store::lifecycle::{self, CaseStatus, Command};
 use uketsuke_store::outbox;
-use uketsuke_store::requests::status;
 use uketsuke_store::users::Role;
 
 use crate::auth::CurrentUser;
-use crate::dashboard::kind_label;
 use crate::error::Error;
 use crate::layout::Layout;
 use crate::routes::today_in_japan;
@@ -167,7 +164,7 @@ pub async fn proposals(
     let today = today_in_japan();
     let rows = reception_request::Entity::find()
         .filter(reception_request::Column::BureauId.eq(&user.user.bureau_id))
-        .filter(reception_request::Column::Status.is_in([status::ISSUED, status::ANSWERED]))
+        .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
         .filter(reception_request::Column::DesignationDate.lt(today))
         .order_by_asc(reception_request::Column::DesignationDate)
         .all(&state.db)
@@ -177,8 +174,8 @@ pub async fn proposals(
         .map(|r| Proposal {
             id: r.id,
             facility_name: r.facility_name.clone(),
-            kind_label: kind_label(&r.kind),
-            status_label: status::label(&r.status),
+            kind_label: r.kind.label(),
+            status_label: r.status.label(),
             designation_wareki: format_wareki(r.designation_date),
             designation_iso: r.designation_date.format("%Y-%m-%d").to_string(),
         })
@@ -194,6 +191,8 @@ pub async fn proposals(
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
     reason: String,
 }
 
@@ -206,37 +205,11 @@ pub async fn confirm(
     Form(form): Form<ConfirmForm>,
 ) -> Result<Redirect, Error> {
     user.check_csrf(&form.csrf)?;
-    user.require(Role::Approver)?;
-    let request = reception_request::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(Error::NotFound)?;
-    user.require_bureau(&request.bureau_id)?;
-    if ![status::ISSUED, status::ANSWERED].contains(&request.status.as_str()) {
-        return Err(Error::Forbidden(format!(
-            "「{}」の依頼は未指定にできません",
-            status::label(&request.status)
-        )));
-    }
-    let reason = form.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(Error::Forbidden(
-            "「8. 未指定」にする理由を入力してください".to_owned(),
-        ));
-    }
-    let name = request.facility_name.clone();
-    crate::actions::transition(
-        &state,
-        &user,
-        request,
-        "request.not_designated",
-        None,
-        |r| {
-            r.status = Set(status::NOT_DESIGNATED.to_owned());
-            r.not_designated_reason = Set(Some(reason));
-        },
-    )
-    .await?;
+    let command = Command::NotDesignated {
+        reason: form.reason,
+    };
+    let case = lifecycle::apply(&state.db, &user.caller(), id, form.version, &command).await?;
+    let name = case.facility_name;
     Ok(Redirect::to(&format!(
         "/not-designated?done={}",
         urlencode(&name)

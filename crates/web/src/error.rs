@@ -49,6 +49,22 @@ fn escape(s: &str) -> String {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
+            Error::Store(uketsuke_store::Error::NotFound) => Error::NotFound.into_response(),
+            Error::Store(uketsuke_store::Error::Forbidden(message)) => {
+                Error::Forbidden(message).into_response()
+            }
+            Error::Store(e @ uketsuke_store::Error::Conflict) => page(
+                StatusCode::CONFLICT,
+                "他の職員が先に処理しました",
+                &e.to_string(),
+            ),
+            Error::Store(
+                e @ (uketsuke_store::Error::NotAllowed(_) | uketsuke_store::Error::Field { .. }),
+            ) => page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "処理できませんでした",
+                &e.to_string(),
+            ),
             Error::Forbidden(message) => page(StatusCode::FORBIDDEN, "権限がありません", &message),
             Error::NotFound => page(
                 StatusCode::NOT_FOUND,

@@ -13,7 +13,8 @@ use uketsuke_rules::deadlines::{self, Deadlines};
 use uketsuke_rules::eligibility::{self, Assessment, EligibilityPolicy, RequestFacts};
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::reception_request;
-use uketsuke_store::requests::{self, DuplicateProbe, NewFacility, status};
+use uketsuke_store::lifecycle::{CaseStatus, FounderKind};
+use uketsuke_store::requests::{self, DuplicateProbe, NewFacility};
 
 use crate::state::BureauRules;
 
@@ -160,8 +161,8 @@ fn request_row(
         bureau_id: Set(intake.bureau.id.clone()),
         office_id: Set(intake.office_id),
         facility_id: Set(facility_id),
-        kind: Set(form.kind.as_str().to_owned()),
-        status: Set(status::RECEIVED.to_owned()),
+        kind: Set(form.kind),
+        status: Set(CaseStatus::Received),
         designation_date: Set(form.designation_date),
         request_date: Set(form.request_date),
         received_on: Set(intake.received),
@@ -172,11 +173,10 @@ fn request_row(
         facility_postal_code: Set(form.facility_postal_code.as_ref().map(|p| p.to_string())),
         facility_address: Set(form.facility_address.clone()),
         founder_kind: Set(if founder_name.is_some() {
-            "person"
+            FounderKind::Person
         } else {
-            "corporation"
-        }
-        .to_owned()),
+            FounderKind::Corporation
+        }),
         founder_name: Set(founder_name),
         corporation_name: Set(corporation),
         representative_title: Set(title),
@@ -188,7 +188,7 @@ fn request_row(
         submission_deadline: Set(d.submission_deadline),
         answer_due: Set(d.answer_due),
         implementing_body_due: Set(d.implementing_body_due),
-        decision: Set(if verdict.eligible { "accept" } else { "return" }.to_owned()),
+        decision: Set(verdict.decision.into()),
         reasons: Set(requests::texts(&verdict.reasons)),
         warnings: Set(requests::texts(&verdict.warnings)),
         ..Default::default()

@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::lifecycle::NumberStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "issued_numbers")]
 pub struct Model {
@@ -17,8 +19,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub code: String,
     pub combined_dental: bool,
-    /// proposed | approved | void
-    pub status: String,
+    pub status: NumberStatus,
     pub proposed_by: Option<i32>,
     pub approved_by: Option<i32>,
     pub approved_at: Option<DateTimeUtc>,

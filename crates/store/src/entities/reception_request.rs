@@ -2,6 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
+use uketsuke_domain::RequestKind;
+
+use crate::lifecycle::{CaseStatus, Decision, FounderKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "reception_requests")]
@@ -11,10 +14,9 @@ pub struct Model {
     pub bureau_id: String,
     pub office_id: Option<i32>,
     pub facility_id: i32,
-    /// medical | dental | pharmacy
-    pub kind: String,
+    pub kind: RequestKind,
     pub sibling_id: Option<i32>,
-    pub status: String,
+    pub status: CaseStatus,
     pub designation_date: Date,
     pub request_date: Option<Date>,
     pub received_on: Date,
@@ -24,8 +26,7 @@ pub struct Model {
     pub facility_name: String,
     pub facility_postal_code: Option<String>,
     pub facility_address: String,
-    /// person | corporation
-    pub founder_kind: String,
+    pub founder_kind: FounderKind,
     pub founder_name: Option<String>,
     pub corporation_name: Option<String>,
     pub representative_title: Option<String>,
@@ -39,8 +40,7 @@ pub struct Model {
     pub answer_due_override: Option<Date>,
     pub answer_due_override_reason: Option<String>,
     pub implementing_body_due: Date,
-    /// accept | return
-    pub decision: String,
+    pub decision: Decision,
     pub reasons: Json,
     pub warnings: Json,
     pub answered_on: Option<Date>,

@@ -1,0 +1,906 @@
+//! The case lifecycle (案件の流れ): the typed states of a case, one table of the
+//! transitions between them, and the one guarded function through which every change of
+//! a case goes — the pages and the JSON API are two doors onto it, with no rule of
+//! their own.
+//!
+//! [`apply`] runs one [`Command`] on one case in a single transaction: it reads the case
+//! (locking its row on PostgreSQL), checks that the caller may see it (bureau and office),
+//! that their role allows the action, that the case is still at the version they saw,
+//! and that the [`TRANSITIONS`] table allows the action from its status; then it claims
+//! the case by bumping its version with a compare-and-swap, does the work (issuing or
+//! voiding numbers included), writes the audit entries, and commits. Of two people
+//! acting on the same version at once exactly one wins; the other gets
+//! [`Error::Conflict`] (「他の職員が先に処理しました」).
+
+mod states;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uketsuke_domain::{Prefecture, RequestKind};
+use uketsuke_rules::numbering::NumberingPolicy;
+
+pub use states::{CaseStatus, Decision, FounderKind, NumberStatus};
+
+use crate::audit::{self, Actor};
+use crate::entities::{council_session, facility, issued_number, reception_request};
+use crate::error::is_retryable;
+use crate::issuance::{self, District, IssueOptions};
+use crate::users::Role;
+use crate::{Error, Result};
+
+/// What can be done to a case (処理).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// 番号の起案
+    Propose,
+    /// 決裁
+    Approve,
+    /// 回答
+    Answer,
+    /// 返戻
+    Return,
+    /// 取下げ
+    Withdraw,
+    /// 番号の無効化
+    Void,
+    /// 8. 未指定
+    NotDesignated,
+    /// 答申（指定）
+    Designate,
+    /// 記載の訂正・期限の変更
+    Edit,
+    /// 医科・歯科併設の関連付け
+    Link,
+}
+
+impl Action {
+    /// Every action, in the order of the table.
+    pub const ALL: [Action; 10] = [
+        Action::Propose,
+        Action::Approve,
+        Action::Answer,
+        Action::Return,
+        Action::Withdraw,
+        Action::Void,
+        Action::NotDesignated,
+        Action::Designate,
+        Action::Edit,
+        Action::Link,
+    ];
+
+    /// The id in URLs and the audit trail (`propose`, `not-designated`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Propose => "propose",
+            Action::Approve => "approve",
+            Action::Answer => "answer",
+            Action::Return => "return",
+            Action::Withdraw => "withdraw",
+            Action::Void => "void",
+            Action::NotDesignated => "not-designated",
+            Action::Designate => "designate",
+            Action::Edit => "edit",
+            Action::Link => "link",
+        }
+    }
+
+    /// The label staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Propose => "番号の起案",
+            Action::Approve => "決裁",
+            Action::Answer => "回答",
+            Action::Return => "返戻",
+            Action::Withdraw => "取下げ",
+            Action::Void => "番号の無効化",
+            Action::NotDesignated => "8. 未指定",
+            Action::Designate => "答申（指定）",
+            Action::Edit => "訂正",
+            Action::Link => "併設の関連付け",
+        }
+    }
+
+    /// Reads an id (`propose`, …).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// This action's row of [`TRANSITIONS`].
+    pub fn rule(self) -> &'static Transition {
+        TRANSITIONS
+            .iter()
+            .find(|t| t.action == self)
+            .unwrap_or(&TRANSITIONS[0])
+    }
+}
+
+/// A condition beyond status and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    None,
+    /// The approver is not the clerk who proposed the number (決裁は別の職員).
+    AnotherPerson,
+    /// A case judged 返戻相当 needs the clerk to acknowledge the reasons.
+    AcknowledgedReturn,
+    /// A reason must be given.
+    Reason,
+}
+
+/// One row of the transition table.
+#[derive(Debug, Clone, Copy)]
+pub struct Transition {
+    pub action: Action,
+    /// The statuses it may start from.
+    pub from: &'static [CaseStatus],
+    /// Where it leads; `None` when the status stays (訂正, 関連付け). 無効化 leads back to
+    /// 受付済 only when no live number is left.
+    pub to: Option<CaseStatus>,
+    /// The least role it needs.
+    pub role: Role,
+    pub condition: Condition,
+}
+
+use CaseStatus as S;
+
+/// The lifecycle, in one place.
+pub const TRANSITIONS: [Transition; 10] = [
+    Transition {
+        action: Action::Propose,
+        from: &[S::Received],
+        to: Some(S::Proposed),
+        role: Role::Clerk,
+        condition: Condition::AcknowledgedReturn,
+    },
+    Transition {
+        action: Action::Approve,
+        from: &[S::Proposed],
+        to: Some(S::Issued),
+        role: Role::Approver,
+        condition: Condition::AnotherPerson,
+    },
+    Transition {
+        action: Action::Answer,
+        from: &[S::Issued],
+        to: Some(S::Answered),
+        role: Role::Clerk,
+        condition: Condition::None,
+    },
+    Transition {
+        action: Action::Return,
+        from: &[S::Received, S::Proposed],
+        to: Some(S::Returned),
+        role: Role::Approver,
+        condition: Condition::Reason,
+    },
+    Transition {
+        action: Action::Withdraw,
+        from: &[S::Received, S::Proposed, S::Issued, S::Answered],
+        to: Some(S::Withdrawn),
+        role: Role::Clerk,
+        condition: Condition::None,
+    },
+    Transition {
+        action: Action::Void,
+        from: &[S::Proposed, S::Issued, S::Answered],
+        to: Some(S::Received),
+        role: Role::Approver,
+        condition: Condition::Reason,
+    },
+    Transition {
+        action: Action::NotDesignated,
+        from: &[S::Issued, S::Answered],
+        to: Some(S::NotDesignated),
+        role: Role::Approver,
+        condition: Condition::Reason,
+    },
+    Transition {
+        action: Action::Designate,
+        from: &[S::Issued, S::Answered],
+        to: Some(S::Designated),
+        role: Role::Approver,
+        condition: Condition::None,
+    },
+    Transition {
+        action: Action::Edit,
+        from: &[S::Received, S::Proposed, S::Issued, S::Answered],
+        to: None,
+        role: Role::Clerk,
+        condition: Condition::None,
+    },
+    Transition {
+        action: Action::Link,
+        from: &[S::Received, S::Proposed, S::Issued, S::Answered],
+        to: None,
+        role: Role::Clerk,
+        condition: Condition::None,
+    },
+];
+
+impl Transition {
+    /// Whether a caller with `role` may take this action from `status` (ignoring the
+    /// version and the other conditions): what the pages use to show a button.
+    pub fn permits(&self, status: CaseStatus, role: Role) -> bool {
+        role >= self.role && self.from.contains(&status)
+    }
+
+    fn check(&self, status: CaseStatus, role: Role) -> Result<()> {
+        if role < self.role {
+            return Err(Error::Forbidden(format!(
+                "「{}」には「{}」以上の権限が必要です",
+                self.action.label(),
+                self.role.label()
+            )));
+        }
+        if !self.from.contains(&status) {
+            return Err(Error::NotAllowed(format!(
+                "「{}」の案件には「{}」はできません",
+                status.label(),
+                self.action.label()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The cases a caller may see and touch: their bureau's, and only their office's when
+/// the account is limited to one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub bureau_id: String,
+    pub office_id: Option<i32>,
+}
+
+impl Scope {
+    /// Whether the case is within this scope.
+    pub fn permits(&self, case: &reception_request::Model) -> bool {
+        case.bureau_id == self.bureau_id && self.office_id.is_none_or(|o| case.office_id == Some(o))
+    }
+}
+
+/// Who acts: for the audit trail, the role check and the scope.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// A change of a case, with what it needs.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// 起案: the next free number in 郡市区番号 `district`. A 医科/歯科 sibling still at
+    /// 受付済 is proposed with it (one 7-digit number for the pair).
+    Propose {
+        district: u8,
+        /// The clerk read the reasons of a case judged 返戻相当.
+        acknowledge_return: bool,
+        policy: NumberingPolicy,
+    },
+    /// 決裁: the case's proposed numbers (and its sibling's) become final.
+    Approve,
+    /// 回答: the answer was sent on `on`.
+    Answer { on: NaiveDate },
+    /// 返戻 on `on`; without a reason, the verdict's reasons are used.
+    Return { reason: String, on: NaiveDate },
+    /// 取下げ on `on`: its numbers become void (never reused).
+    Withdraw { on: NaiveDate },
+    /// 無効化 of one of the case's numbers.
+    Void { number_id: i32, reason: String },
+    /// 8. 未指定, with the reason.
+    NotDesignated { reason: String },
+    /// 答申: designated by council session `session_id`.
+    Designate { session_id: i32 },
+    /// 回答期限の変更, with the reason.
+    OverrideAnswerDue {
+        date: NaiveDate,
+        reason: String,
+        calendar: uketsuke_rules::calendar::Calendar,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Propose { .. } => Action::Propose,
+            Command::Approve => Action::Approve,
+            Command::Answer { .. } => Action::Answer,
+            Command::Return { .. } => Action::Return,
+            Command::Withdraw { .. } => Action::Withdraw,
+            Command::Void { .. } => Action::Void,
+            Command::NotDesignated { .. } => Action::NotDesignated,
+            Command::Designate { .. } => Action::Designate,
+            Command::OverrideAnswerDue { .. } => Action::Edit,
+        }
+    }
+}
+
+/// How often a transaction that collided with another writer (SQLite's busy snapshot,
+/// a serialisation failure, a number taken meanwhile) is run again from the start.
+const MAX_ATTEMPTS: u32 = 50;
+
+/// Runs `command` on case `case_id`, guarded as the module says. `seen_version` is the
+/// version the caller saw (the API requires it; a page always sends it); a different
+/// current version is [`Error::Conflict`]. Returns the case as it is afterwards.
+pub async fn apply(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    case_id: i32,
+    seen_version: Option<i32>,
+    command: &Command,
+) -> Result<reception_request::Model> {
+    for attempt in 1..=MAX_ATTEMPTS {
+        match attempt_once(db, caller, case_id, seen_version, command).await {
+            Err(Error::Db(e)) if is_retryable(&e) => {
+                tracing::debug!(attempt, "case change collided; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(
+                    attempt.min(10) * 3,
+                )))
+                .await;
+            }
+            other => return other,
+        }
+    }
+    Err(Error::Conflict)
+}
+
+async fn attempt_once(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    case_id: i32,
+    seen_version: Option<i32>,
+    command: &Command,
+) -> Result<reception_request::Model> {
+    let txn = db.begin().await?;
+    let case = lock_case(&txn, case_id)
+        .await?
+        .filter(|c| caller.scope.permits(c))
+        .ok_or(Error::NotFound)?;
+    let rule = command.action().rule();
+    if caller.role < rule.role {
+        rule.check(case.status, caller.role)?;
+    }
+    if seen_version.is_some_and(|v| v != case.lock_version) {
+        return Err(Error::Conflict);
+    }
+    rule.check(case.status, caller.role)?;
+    claim(&txn, &case).await?;
+    let after = execute(&txn, caller, case, command).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Reads a case for change: `SELECT … FOR UPDATE` on PostgreSQL (SQLite has one writer
+/// and the claim below decides there).
+async fn lock_case(txn: &DatabaseTransaction, id: i32) -> Result<Option<reception_request::Model>> {
+    Ok(reception_request::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?)
+}
+
+/// Bumps the version if it is still the one read: the compare-and-swap that makes one
+/// of two racing changes lose even where rows are not locked.
+async fn claim(txn: &DatabaseTransaction, case: &reception_request::Model) -> Result<()> {
+    let done = reception_request::Entity::update_many()
+        .col_expr(
+            reception_request::Column::LockVersion,
+            Expr::value(case.lock_version + 1),
+        )
+        .filter(reception_request::Column::Id.eq(case.id))
+        .filter(reception_request::Column::LockVersion.eq(case.lock_version))
+        .exec(txn)
+        .await?;
+    if done.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict)
+    }
+}
+
+/// Writes `change` to a case already claimed (its version becomes the claimed one) with
+/// its audit entry.
+async fn write<C: ConnectionTrait>(
+    conn: &C,
+    before: reception_request::Model,
+    action: &str,
+    change: impl FnOnce(&mut reception_request::ActiveModel),
+    actor: &Actor,
+) -> Result<reception_request::Model> {
+    let before_json = serde_json::to_value(&before).ok();
+    let version = before.lock_version;
+    let mut active: reception_request::ActiveModel = before.into();
+    change(&mut active);
+    active.lock_version = Set(version + 1);
+    active.updated_at = Set(Utc::now());
+    let row = active.update(conn).await?;
+    audit::record(
+        conn,
+        actor,
+        action,
+        "reception_request",
+        row.id,
+        before_json,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// The numbers of a case, oldest first.
+pub async fn numbers_of<C: ConnectionTrait>(
+    conn: &C,
+    case_id: i32,
+) -> Result<Vec<issued_number::Model>> {
+    Ok(issued_number::Entity::find()
+        .filter(issued_number::Column::RequestId.eq(case_id))
+        .order_by_asc(issued_number::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+async fn execute(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: reception_request::Model,
+    command: &Command,
+) -> Result<reception_request::Model> {
+    let actor = &caller.actor;
+    match command {
+        Command::Propose {
+            district,
+            acknowledge_return,
+            policy,
+        } => propose(txn, caller, case, *district, *acknowledge_return, policy).await,
+        Command::Approve => approve(txn, caller, case).await,
+        Command::Answer { on } => {
+            let on = *on;
+            write(
+                txn,
+                case,
+                "request.answer",
+                |r| {
+                    r.status = Set(S::Answered);
+                    r.answered_on = Set(Some(on));
+                },
+                actor,
+            )
+            .await
+        }
+        Command::Return { reason, on } => {
+            let stored: Vec<String> =
+                serde_json::from_value(case.reasons.clone()).unwrap_or_default();
+            let reason = match reason.trim() {
+                "" if stored.is_empty() => {
+                    return Err(Error::Field {
+                        field: "reason",
+                        message: "返戻の理由を入力してください".to_owned(),
+                    });
+                }
+                "" => stored.join("\n"),
+                typed => typed.to_owned(),
+            };
+            void_live_numbers(txn, case.id, "返戻のため", actor).await?;
+            let on = *on;
+            write(
+                txn,
+                case,
+                "request.return",
+                |r| {
+                    r.status = Set(S::Returned);
+                    r.returned_on = Set(Some(on));
+                    r.return_reason = Set(Some(reason));
+                },
+                actor,
+            )
+            .await
+        }
+        Command::Withdraw { on } => {
+            void_live_numbers(txn, case.id, "取下げのため", actor).await?;
+            let on = *on;
+            write(
+                txn,
+                case,
+                "request.withdraw",
+                |r| {
+                    r.status = Set(S::Withdrawn);
+                    r.withdrawn_on = Set(Some(on));
+                },
+                actor,
+            )
+            .await
+        }
+        Command::Void { number_id, reason } => {
+            let number = issued_number::Entity::find_by_id(*number_id)
+                .one(txn)
+                .await?
+                .filter(|n| n.request_id == Some(case.id))
+                .ok_or(Error::NotFound)?;
+            if !number.status.is_live() {
+                return Err(Error::NotAllowed(format!(
+                    "受付番号 {} は既に無効です",
+                    number.code
+                )));
+            }
+            let reason = match reason.trim() {
+                "" => "記載誤り等のため".to_owned(),
+                r => r.to_owned(),
+            };
+            issuance::void_in(txn, number.id, &reason, actor).await?;
+            let live_left = numbers_of(txn, case.id)
+                .await?
+                .iter()
+                .any(|n| n.status.is_live());
+            // With no live number left, the case waits for a new one (受付済).
+            let back_to_received = !live_left && matches!(case.status, S::Proposed | S::Issued);
+            write(
+                txn,
+                case,
+                "request.void_number",
+                |r| {
+                    if back_to_received {
+                        r.status = Set(S::Received);
+                    }
+                },
+                actor,
+            )
+            .await
+        }
+        Command::NotDesignated { reason } => {
+            let reason = reason.trim().to_owned();
+            if reason.is_empty() {
+                return Err(Error::Field {
+                    field: "reason",
+                    message: "「8. 未指定」にする理由を入力してください".to_owned(),
+                });
+            }
+            write(
+                txn,
+                case,
+                "request.not_designated",
+                |r| {
+                    r.status = Set(S::NotDesignated);
+                    r.not_designated_reason = Set(Some(reason));
+                },
+                actor,
+            )
+            .await
+        }
+        Command::Designate { session_id } => {
+            let session = council_session::Entity::find_by_id(*session_id)
+                .one(txn)
+                .await?
+                .filter(|s| s.bureau_id == case.bureau_id)
+                .ok_or(Error::NotFound)?;
+            let (session_id, designated_on) = (session.id, case.designation_date);
+            write(
+                txn,
+                case,
+                "request.designate",
+                |r| {
+                    r.status = Set(S::Designated);
+                    r.council_session_id = Set(Some(session_id));
+                    r.designated_on = Set(Some(designated_on));
+                },
+                actor,
+            )
+            .await
+        }
+        Command::OverrideAnswerDue {
+            date,
+            reason,
+            calendar,
+        } => {
+            let reason = reason.trim().to_owned();
+            uketsuke_rules::deadlines::AnswerDue::computed(calendar, case.designation_date)
+                .with_override(*date, &reason)
+                .map_err(|e| Error::Field {
+                    field: "answer_due",
+                    message: e.to_string(),
+                })?;
+            let date = *date;
+            write(
+                txn,
+                case,
+                "request.override_answer_due",
+                |r| {
+                    r.answer_due_override = Set(Some(date));
+                    r.answer_due_override_reason = Set(Some(reason));
+                },
+                actor,
+            )
+            .await
+        }
+    }
+}
+
+async fn propose(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: reception_request::Model,
+    district: u8,
+    acknowledge_return: bool,
+    policy: &NumberingPolicy,
+) -> Result<reception_request::Model> {
+    let actor = &caller.actor;
+    if case.decision == Decision::Return && !acknowledge_return {
+        return Err(Error::Field {
+            field: "acknowledge",
+            message:
+                "判定が「返戻相当」の依頼です。返戻の理由を確認したことを示してから起案してください"
+                    .to_owned(),
+        });
+    }
+    if district > 99 {
+        return Err(Error::Field {
+            field: "district",
+            message: format!("郡市区番号は 00〜99 の数字です（{district}）"),
+        });
+    }
+    if numbers_of(txn, case.id)
+        .await?
+        .iter()
+        .any(|n| n.status.is_live())
+    {
+        return Err(Error::NotAllowed(
+            "この案件には有効な受付番号が既にあります".to_owned(),
+        ));
+    }
+    let facility = facility::Entity::find_by_id(case.facility_id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let prefecture = Prefecture::parse(&facility.prefecture)?;
+    let proposed = |request_id| IssueOptions {
+        request_id: Some(request_id),
+        status: NumberStatus::Proposed,
+    };
+    // A 医科/歯科 sibling at 受付済 with no live number is proposed in the same change.
+    let sibling = match case.sibling_id {
+        Some(s) if matches!(case.kind, RequestKind::Medical | RequestKind::Dental) => {
+            match lock_case(txn, s).await? {
+                Some(sib)
+                    if sib.status == S::Received
+                        && caller.scope.permits(&sib)
+                        && !numbers_of(txn, sib.id)
+                            .await?
+                            .iter()
+                            .any(|n| n.status.is_live()) =>
+                {
+                    claim(txn, &sib).await?;
+                    Some(sib)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match sibling {
+        Some(sibling) => {
+            let (medical_id, dental_id) = if case.kind == RequestKind::Medical {
+                (case.id, sibling.id)
+            } else {
+                (sibling.id, case.id)
+            };
+            issuance::issue_pair_in(
+                txn,
+                prefecture,
+                district,
+                policy,
+                &proposed(medical_id),
+                &proposed(dental_id),
+                actor,
+            )
+            .await?;
+            write(
+                txn,
+                sibling,
+                "request.propose",
+                |r| r.status = Set(S::Proposed),
+                actor,
+            )
+            .await?;
+        }
+        None => {
+            let d = District {
+                prefecture,
+                fee_schedule: case.kind.fee_schedule(),
+                number: district,
+            };
+            issuance::issue_in(txn, d, policy, &proposed(case.id), actor).await?;
+        }
+    }
+    write(
+        txn,
+        case,
+        "request.propose",
+        |r| r.status = Set(S::Proposed),
+        actor,
+    )
+    .await
+}
+
+async fn approve(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: reception_request::Model,
+) -> Result<reception_request::Model> {
+    let actor = &caller.actor;
+    let own: Vec<_> = numbers_of(txn, case.id)
+        .await?
+        .into_iter()
+        .filter(|n| n.status == NumberStatus::Proposed)
+        .collect();
+    if own.is_empty() {
+        return Err(Error::NotAllowed("決裁を待つ番号がありません".to_owned()));
+    }
+    if actor.user_id.is_some() && own.iter().any(|n| n.proposed_by == actor.user_id) {
+        return Err(Error::NotAllowed(
+            "起案した職員は、同じ番号を決裁できません".to_owned(),
+        ));
+    }
+    for n in own {
+        issuance::approve_in(txn, n, actor).await?;
+    }
+    // The sibling shares the 7-digit number: its proposed numbers are approved with it.
+    if let Some(s) = case.sibling_id
+        && let Some(sib) = lock_case(txn, s).await?
+        && sib.status == S::Proposed
+        && caller.scope.permits(&sib)
+    {
+        let theirs: Vec<_> = numbers_of(txn, sib.id)
+            .await?
+            .into_iter()
+            .filter(|n| n.status == NumberStatus::Proposed)
+            .collect();
+        if !theirs.is_empty() && !theirs.iter().any(|n| n.proposed_by == actor.user_id) {
+            claim(txn, &sib).await?;
+            for n in theirs {
+                issuance::approve_in(txn, n, actor).await?;
+            }
+            write(
+                txn,
+                sib,
+                "request.approve",
+                |r| r.status = Set(S::Issued),
+                actor,
+            )
+            .await?;
+        }
+    }
+    write(
+        txn,
+        case,
+        "request.approve",
+        |r| r.status = Set(S::Issued),
+        actor,
+    )
+    .await
+}
+
+/// Voids every live number of a case, in `txn`.
+async fn void_live_numbers(
+    txn: &DatabaseTransaction,
+    case_id: i32,
+    reason: &str,
+    actor: &Actor,
+) -> Result<()> {
+    for n in numbers_of(txn, case_id).await? {
+        if n.status.is_live() {
+            issuance::void_in(txn, n.id, reason, actor).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_exactly_one_row() {
+        for a in Action::ALL {
+            assert_eq!(TRANSITIONS.iter().filter(|t| t.action == a).count(), 1);
+            assert_eq!(a.rule().action, a);
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+    }
+
+    #[test]
+    fn no_action_leaves_a_final_status() {
+        for t in TRANSITIONS {
+            for end in [S::Designated, S::NotDesignated, S::Returned, S::Withdrawn] {
+                assert!(!t.from.contains(&end), "{:?} from {end:?}", t.action);
+            }
+        }
+    }
+
+    #[test]
+    fn roles_and_statuses_are_checked() {
+        let approve = Action::Approve.rule();
+        assert!(approve.permits(S::Proposed, Role::Approver));
+        assert!(approve.permits(S::Proposed, Role::Admin));
+        assert!(!approve.permits(S::Proposed, Role::Clerk));
+        assert!(!approve.permits(S::Received, Role::Approver));
+        assert!(matches!(
+            approve.check(S::Proposed, Role::Clerk),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            approve.check(S::Returned, Role::Approver),
+            Err(Error::NotAllowed(_))
+        ));
+        assert!(Action::Propose.rule().permits(S::Received, Role::Clerk));
+        assert!(!Action::Propose.rule().permits(S::Received, Role::Viewer));
+    }
+
+    #[test]
+    fn scope_limits_bureau_and_office() {
+        let mut case = reception_request::Model {
+            id: 1,
+            bureau_id: "kanto-shinetsu".into(),
+            office_id: Some(3),
+            facility_id: 1,
+            kind: RequestKind::Medical,
+            sibling_id: None,
+            status: S::Received,
+            designation_date: NaiveDate::MIN,
+            request_date: None,
+            received_on: NaiveDate::MIN,
+            reply_postal_code: None,
+            reply_address: String::new(),
+            reply_name: String::new(),
+            facility_name: String::new(),
+            facility_postal_code: None,
+            facility_address: String::new(),
+            founder_kind: FounderKind::Person,
+            founder_name: None,
+            corporation_name: None,
+            representative_title: None,
+            representative_name: None,
+            registration_number: None,
+            contact_name: None,
+            contact_phone: String::new(),
+            retroactive: false,
+            submission_deadline: NaiveDate::MIN,
+            answer_due: NaiveDate::MIN,
+            answer_due_override: None,
+            answer_due_override_reason: None,
+            implementing_body_due: NaiveDate::MIN,
+            decision: Decision::Accept,
+            reasons: serde_json::json!([]),
+            warnings: serde_json::json!([]),
+            answered_on: None,
+            returned_on: None,
+            return_reason: None,
+            withdrawn_on: None,
+            council_session_id: None,
+            designated_on: None,
+            not_designated_reason: None,
+            created_by: None,
+            lock_version: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let bureau = Scope {
+            bureau_id: "kanto-shinetsu".into(),
+            office_id: None,
+        };
+        let office = Scope {
+            office_id: Some(3),
+            ..bureau.clone()
+        };
+        let other_office = Scope {
+            office_id: Some(4),
+            ..bureau.clone()
+        };
+        assert!(bureau.permits(&case) && office.permits(&case));
+        assert!(!other_office.permits(&case));
+        case.bureau_id = "kinki".into();
+        assert!(!bureau.permits(&case) && !office.permits(&case));
+    }
+}
