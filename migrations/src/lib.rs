@@ -10,7 +10,8 @@
 //! 4. what is remembered and what goes out: the audit trail, the email outbox and the
 //!    record of scheduled job runs;
 //! 5. uploads waiting for a clerk to confirm them after the preview;
-//! 6. the indexes the case list needs at national scale (sort orders, name search).
+//! 6. the indexes the case list needs at national scale (sort orders, name search);
+//! 7. API tokens, with which other tools use the JSON API as a user.
 
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
@@ -21,6 +22,7 @@ mod m20261122_000003_numbers;
 mod m20261122_000004_audit_outbox;
 mod m20261122_000005_uploads;
 mod m20261122_000006_search_indexes;
+mod m20261130_000007_api_tokens;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -35,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_audit_outbox::Migration),
             Box::new(m20261122_000005_uploads::Migration),
             Box::new(m20261122_000006_search_indexes::Migration),
+            Box::new(m20261130_000007_api_tokens::Migration),
         ]
     }
 }

@@ -92,6 +92,11 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// API tokens for the JSON API (/api/v1): create (shown once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Eligibility rules.
     Rules {
         #[command(subcommand)]
@@ -245,6 +250,26 @@ pub enum UserAction {
         /// Limit the account to one office (its code in the bureau's file).
         #[arg(long)]
         office: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a bearer token that acts as USERNAME (its role, bureau and office) and
+    /// print it once; only its hash is kept.
+    Create {
+        /// The staff account the token acts as.
+        username: String,
+        /// What the token is for (e.g. the tool that uses it).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List the tokens (never the tokens themselves) as JSON lines.
+    List,
+    /// Revoke a token by its id; it stops working at once.
+    Revoke {
+        /// The token's id (see `token list`).
+        id: i32,
     },
 }
 
@@ -409,6 +434,7 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
         Command::Outbox {
             action: OutboxAction::Send,
         } => outbox_send(&settings).await?,
+        Command::Token { action } => token(&settings, action).await?,
         Command::User {
             action:
                 UserAction::Add {
@@ -877,6 +903,41 @@ fn iso(d: NaiveDate) -> String {
 }
 
 /// The command line acts as the operating-system user who runs it.
+async fn token(settings: &Settings, action: TokenAction) -> anyhow::Result<()> {
+    use uketsuke_store::tokens;
+    let db = startup::prepare_database(settings).await?;
+    match action {
+        TokenAction::Create { username, label } => {
+            let (token, row) = tokens::create(&db, &username, &label, &cli_actor()).await?;
+            eprintln!(
+                "職員「{username}」として使うAPIトークン（ID {}）を作成しました。この表示は一度だけです:",
+                row.id
+            );
+            println!("{token}");
+        }
+        TokenAction::List => {
+            for (t, username) in tokens::list(&db).await? {
+                println!(
+                    "{}",
+                    json!({
+                        "id": t.id,
+                        "username": username,
+                        "label": t.label,
+                        "created_at": t.created_at,
+                        "last_used_at": t.last_used_at,
+                        "revoked_at": t.revoked_at,
+                    })
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            tokens::revoke(&db, id, &cli_actor()).await?;
+            eprintln!("トークン（ID {id}）を失効させました");
+        }
+    }
+    Ok(())
+}
+
 fn cli_actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     Actor::system(&format!("cli:{user}"))

@@ -19,9 +19,9 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
-use uketsuke_domain::{InstitutionCode, Prefecture, RequestKind, format_wareki};
+use uketsuke_domain::{Prefecture, format_wareki};
 use uketsuke_export::{ListRow, XLSX_MIME, list_xlsx};
-use uketsuke_store::entities::{council_session, issued_number, reception_request};
+use uketsuke_store::entities::{council_session, reception_request};
 use uketsuke_store::lifecycle::CaseStatus;
 use uketsuke_store::outbox::{self, NewAttachment, NewMessage};
 
@@ -122,72 +122,7 @@ pub async fn council_rows(
     db: &DatabaseConnection,
     session: &council_session::Model,
 ) -> anyhow::Result<Vec<ListRow>> {
-    let requests = reception_request::Entity::find()
-        .filter(reception_request::Column::CouncilSessionId.eq(session.id))
-        .filter(reception_request::Column::Status.eq(CaseStatus::Designated))
-        .order_by_asc(reception_request::Column::Id)
-        .all(db)
-        .await?;
-    let mut rows = Vec::with_capacity(requests.len());
-    for r in &requests {
-        let number = issued_number::Entity::find()
-            .filter(issued_number::Column::RequestId.eq(r.id))
-            .filter(
-                issued_number::Column::Status.eq(uketsuke_store::lifecycle::NumberStatus::Approved),
-            )
-            .one(db)
-            .await?
-            .with_context(|| {
-                format!(
-                    "指定済みの依頼（ID {}）に決裁済みの受付番号がありません",
-                    r.id
-                )
-            })?;
-        let code = InstitutionCode::parse(&number.code)?;
-        let kind: RequestKind = r.kind;
-        let founder = match (&r.founder_name, &r.corporation_name) {
-            (Some(name), _) => name.clone(),
-            (None, Some(corp)) => [
-                Some(corp.as_str()),
-                r.representative_title.as_deref(),
-                r.representative_name.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-            (None, None) => String::new(),
-        };
-        let sibling_code = match r.sibling_id {
-            Some(sibling) => issued_number::Entity::find()
-                .filter(issued_number::Column::RequestId.eq(sibling))
-                .filter(
-                    issued_number::Column::Status
-                        .eq(uketsuke_store::lifecycle::NumberStatus::Approved),
-                )
-                .one(db)
-                .await?
-                .map(|n| n.code[3..].to_owned()),
-            None => None,
-        };
-        rows.push(ListRow {
-            prefecture: code.prefecture(),
-            kind,
-            institution_code: code.clone(),
-            reception_number: code.to_string(),
-            medical_code: code.medical_code().to_string(),
-            combined_code: sibling_code,
-            facility_name: r.facility_name.clone(),
-            postal_code: r.facility_postal_code.clone(),
-            address: r.facility_address.clone(),
-            phone: Some(r.contact_phone.clone()),
-            founder,
-            designation_date: r.designated_on.unwrap_or(r.designation_date),
-            council_date: Some(session.held_on),
-            note: None,
-        });
-    }
-    Ok(rows)
+    Ok(uketsuke_store::views::council_rows(db, session).await?)
 }
 
 /// The rows of the 一覧表 for every council session of `bureau` held from `from` to `to`

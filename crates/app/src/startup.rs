@@ -62,6 +62,7 @@ pub fn bureau_rules(settings: &Settings) -> anyhow::Result<BTreeMap<String, Bure
                 prefectures: b.prefectures.clone(),
                 calendar: b.calendar()?,
                 deadlines: b.deadlines.clone(),
+                export: b.export.clone(),
             },
         );
     }

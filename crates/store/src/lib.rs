@@ -14,6 +14,9 @@
 //! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
 //! - [`jobs`]: scheduled job runs, unique per (job, period);
 //! - [`registry`]: importing existing codes, whole or not at all, idempotently;
+//! - [`tokens`]: API tokens, stored hashed, acting as their user;
+//! - [`views`]: what the JSON API reads (a case with its history, lists, council sessions,
+//!   the delivery log);
 //! - [`users`]: staff accounts, roles, lockout, and server-side sessions;
 //! - [`uploads`]: workbooks waiting for confirmation after their preview.
 
@@ -28,8 +31,10 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod registry;
 pub mod requests;
+pub mod tokens;
 pub mod uploads;
 pub mod users;
+pub mod views;
 
 pub use error::{Error, Result};
 pub use sea_orm::{DatabaseConnection, DbBackend};

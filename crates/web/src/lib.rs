@@ -17,6 +17,7 @@
 pub mod account;
 pub mod actions;
 pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod cases;
 pub mod dashboard;

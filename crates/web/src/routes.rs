@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/upload/{token}", post(entry::confirm))
         .route("/healthz", get(healthz))
         .route("/static/site.css", get(stylesheet))
+        .merge(crate::api::router())
         .with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(

@@ -19,6 +19,8 @@ pub struct BureauRules {
     pub prefectures: Vec<String>,
     pub calendar: Calendar,
     pub deadlines: DeadlineConfig,
+    /// The columns of its 新規指定医療機関一覧表.
+    pub export: uketsuke_export::ListLayout,
 }
 
 /// What every handler can reach. Cheap to clone.

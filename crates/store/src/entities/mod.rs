@@ -1,5 +1,6 @@
 //! The sea-orm entities, one module per table (see `migrations/` for the schema's story).
 
+pub mod api_token;
 pub mod audit_log;
 pub mod bureau;
 pub mod council_session;

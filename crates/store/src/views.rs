@@ -1,0 +1,325 @@
+//! Views for the JSON API (`/api/v1`): a case with its facility, numbers and history;
+//! a page of cases; council sessions with the facilities they approved and the rows of
+//! their 一覧表; the delivery log. Every read is limited to the caller's [`Scope`].
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uketsuke_domain::{InstitutionCode, RequestKind, search_key};
+use uketsuke_export::ListRow;
+
+use crate::audit::{self, Actor};
+use crate::entities::{
+    audit_log, council_session, facility, issued_number, outbox, reception_request,
+};
+use crate::lifecycle::{CaseStatus, NumberStatus, Scope, numbers_of};
+use crate::{Error, Result};
+
+/// A case as the API shows it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: reception_request::Model,
+    pub prefecture: String,
+    pub numbers: Vec<issued_number::Model>,
+    /// The audit entries of the case and its numbers, oldest first.
+    pub history: Vec<audit_log::Model>,
+}
+
+impl CaseView {
+    /// The number in use: the approved one, else the proposed one.
+    pub fn number(&self) -> Option<&issued_number::Model> {
+        self.numbers
+            .iter()
+            .find(|n| n.status == NumberStatus::Approved)
+            .or_else(|| {
+                self.numbers
+                    .iter()
+                    .find(|n| n.status == NumberStatus::Proposed)
+            })
+    }
+}
+
+/// One case within `scope`, or `None`.
+pub async fn case<C: ConnectionTrait>(
+    conn: &C,
+    scope: &Scope,
+    id: i32,
+) -> Result<Option<CaseView>> {
+    let Some(case) = reception_request::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|c| scope.permits(c))
+    else {
+        return Ok(None);
+    };
+    let prefecture = facility::Entity::find_by_id(case.facility_id)
+        .one(conn)
+        .await?
+        .map(|f| f.prefecture)
+        .unwrap_or_default();
+    let numbers = numbers_of(conn, case.id).await?;
+    let mut targets = Condition::any().add(
+        Condition::all()
+            .add(audit_log::Column::Entity.eq("reception_request"))
+            .add(audit_log::Column::EntityId.eq(case.id.to_string())),
+    );
+    if !numbers.is_empty() {
+        targets = targets.add(
+            Condition::all()
+                .add(audit_log::Column::Entity.eq("issued_number"))
+                .add(audit_log::Column::EntityId.is_in(numbers.iter().map(|n| n.id.to_string()))),
+        );
+    }
+    let history = audit_log::Entity::find()
+        .filter(targets)
+        .order_by_asc(audit_log::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(Some(CaseView {
+        case,
+        prefecture,
+        numbers,
+        history,
+    }))
+}
+
+/// How the API's list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest entry first (the default).
+    #[default]
+    Id,
+    ReceivedOn,
+    DesignationDate,
+    AnswerDue,
+}
+
+/// The API's list filters.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<CaseStatus>,
+    pub kind: Option<RequestKind>,
+    pub office_id: Option<i32>,
+    /// The designation month: its first day.
+    pub month: Option<NaiveDate>,
+    /// Part of the facility's name (width, kana and spaces folded).
+    pub name: Option<String>,
+    pub sort: Sort,
+    pub descending: bool,
+    /// From 1.
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// A page of cases within `scope`, with the total count.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    scope: &Scope,
+    q: &ListQuery,
+) -> Result<(Vec<reception_request::Model>, u64)> {
+    use reception_request::Column as Col;
+    let mut cond = Condition::all().add(Col::BureauId.eq(&scope.bureau_id));
+    if let Some(office) = scope.office_id.or(q.office_id) {
+        cond = cond.add(Col::OfficeId.eq(office));
+    }
+    if let Some(s) = q.status {
+        cond = cond.add(Col::Status.eq(s));
+    }
+    if let Some(k) = q.kind {
+        cond = cond.add(Col::Kind.eq(k));
+    }
+    if let Some(first) = q.month {
+        let next = first
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        cond = cond
+            .add(Col::DesignationDate.gte(first))
+            .add(Col::DesignationDate.lt(next));
+    }
+    if let Some(name) = q.name.as_deref().map(search_key).filter(|k| !k.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            name.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let ids = sea_orm::sea_query::Query::select()
+            .column(facility::Column::Id)
+            .from(facility::Entity)
+            .and_where(facility::Column::BureauId.eq(&scope.bureau_id))
+            .and_where(
+                Expr::col(facility::Column::NameSearch)
+                    .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+            )
+            .to_owned();
+        cond = cond.add(Col::FacilityId.in_subquery(ids));
+    }
+    let column = match q.sort {
+        Sort::Id => Col::Id,
+        Sort::ReceivedOn => Col::ReceivedOn,
+        Sort::DesignationDate => Col::DesignationDate,
+        Sort::AnswerDue => Col::AnswerDue,
+    };
+    let order = if q.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let query = reception_request::Entity::find()
+        .filter(cond)
+        .order_by(column, order.clone())
+        .order_by(Col::Id, order);
+    let total = query.clone().count(conn).await?;
+    let per_page = q.per_page.clamp(1, 200);
+    let rows = query
+        .offset(q.page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// A council session of `bureau_id` with the cases it approved.
+pub async fn council_session<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    id: i32,
+) -> Result<Option<(council_session::Model, Vec<reception_request::Model>)>> {
+    let Some(session) = council_session::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|s| s.bureau_id == bureau_id)
+    else {
+        return Ok(None);
+    };
+    let approved = reception_request::Entity::find()
+        .filter(reception_request::Column::CouncilSessionId.eq(session.id))
+        .order_by_asc(reception_request::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(Some((session, approved)))
+}
+
+/// The council session of `bureau_id` for (prefecture, date), created (and audited) if
+/// there is none yet.
+pub async fn find_or_create_council_session<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    prefecture: &str,
+    held_on: NaiveDate,
+    name: &str,
+    actor: &Actor,
+) -> Result<council_session::Model> {
+    if let Some(existing) = council_session::Entity::find()
+        .filter(council_session::Column::BureauId.eq(bureau_id))
+        .filter(council_session::Column::Prefecture.eq(prefecture))
+        .filter(council_session::Column::HeldOn.eq(held_on))
+        .one(conn)
+        .await?
+    {
+        return Ok(existing);
+    }
+    let row = council_session::ActiveModel {
+        bureau_id: Set(bureau_id.to_owned()),
+        prefecture: Set(prefecture.to_owned()),
+        held_on: Set(held_on),
+        name: Set(name.to_owned()),
+        notes: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        "council.create",
+        "council_session",
+        row.id,
+        None,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// The rows of the 一覧表 for one council session: its designated facilities and their
+/// approved numbers (with the 併設 sibling's number).
+pub async fn council_rows<C: ConnectionTrait>(
+    conn: &C,
+    session: &council_session::Model,
+) -> Result<Vec<ListRow>> {
+    let requests = reception_request::Entity::find()
+        .filter(reception_request::Column::CouncilSessionId.eq(session.id))
+        .filter(reception_request::Column::Status.eq(CaseStatus::Designated))
+        .order_by_asc(reception_request::Column::Id)
+        .all(conn)
+        .await?;
+    let approved = |request_id: i32| {
+        issued_number::Entity::find()
+            .filter(issued_number::Column::RequestId.eq(request_id))
+            .filter(issued_number::Column::Status.eq(NumberStatus::Approved))
+            .one(conn)
+    };
+    let mut rows = Vec::with_capacity(requests.len());
+    for r in &requests {
+        let number = approved(r.id).await?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "指定済みの依頼（ID {}）に決裁済みの受付番号がありません",
+                r.id
+            ))
+        })?;
+        let code = InstitutionCode::parse(&number.code)?;
+        let founder = match (&r.founder_name, &r.corporation_name) {
+            (Some(name), _) => name.clone(),
+            (None, Some(corp)) => [
+                Some(corp.as_str()),
+                r.representative_title.as_deref(),
+                r.representative_name.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+            (None, None) => String::new(),
+        };
+        let sibling_code = match r.sibling_id {
+            Some(sibling) => approved(sibling).await?.map(|n| n.code[3..].to_owned()),
+            None => None,
+        };
+        rows.push(ListRow {
+            prefecture: code.prefecture(),
+            kind: r.kind,
+            institution_code: code.clone(),
+            reception_number: code.to_string(),
+            medical_code: code.medical_code().to_string(),
+            combined_code: sibling_code,
+            facility_name: r.facility_name.clone(),
+            postal_code: r.facility_postal_code.clone(),
+            address: r.facility_address.clone(),
+            phone: Some(r.contact_phone.clone()),
+            founder,
+            designation_date: r.designated_on.unwrap_or(r.designation_date),
+            council_date: Some(session.held_on),
+            note: None,
+        });
+    }
+    Ok(rows)
+}
+
+/// The delivery log of `bureau_id`, newest first.
+pub async fn deliveries<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    limit: u64,
+) -> Result<Vec<outbox::Model>> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::BureauId.eq(bureau_id))
+        .order_by_desc(outbox::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}

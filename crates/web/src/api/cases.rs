@@ -1,0 +1,632 @@
+//! `/api/v1/requests`: enter a request (with the entry form's parsers: 全角, 和暦, Excel
+//! serials), list and read cases, and act on one through the lifecycle.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uketsuke_domain::{RequestKind, parse_date};
+use uketsuke_store::lifecycle::{self, Action, CaseStatus, Command};
+use uketsuke_store::users::Role;
+use uketsuke_store::views::{self, CaseView, ListQuery, Sort};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiError, ApiUser, FieldError};
+use crate::intake::{self, Intake};
+use crate::new_request::{self, Fields};
+use crate::routes::today_in_japan;
+use crate::state::AppState;
+
+/// A new request: the keys `uketsuke import --json` prints for a request, plus where
+/// and when it was received. Dates in any notation the form accepts (`2027-04-01`,
+/// `令和9年4月1日`, `R9.4.1`, 全角, Excel serials).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NewRequest {
+    /// `medical` (医科), `dental` (歯科) or `pharmacy` (薬局); the Japanese labels too.
+    pub kind: String,
+    pub facility_name: String,
+    pub facility_postal_code: Option<String>,
+    pub facility_address: String,
+    /// 指定希望日（予定）
+    pub designation_date: String,
+    /// 依頼日
+    pub request_date: Option<String>,
+    /// 開設者の氏名 (a person).
+    pub founder_name: Option<String>,
+    /// 法人の名称 (when the founder is a 法人), with its representative.
+    pub corporation_name: Option<String>,
+    pub representative_title: Option<String>,
+    pub representative_name: Option<String>,
+    /// 保険医又は保険薬剤師の登録の記号及び番号
+    pub founder_registration: Option<String>,
+    pub contact_phone: String,
+    pub reply_postal_code: Option<String>,
+    pub reply_address: Option<String>,
+    pub reply_name: Option<String>,
+    /// 受付日: the day the paper reached the office (default: today in Japan).
+    pub received_on: Option<String>,
+    /// The receiving office's code in the bureau's settings (default: the user's).
+    pub office: Option<String>,
+    /// 遡及指定: recorded in the verdict when true.
+    pub retroactive: Option<bool>,
+}
+
+/// The deadlines of a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Deadlines {
+    /// 提出期限
+    pub submission_deadline: NaiveDate,
+    /// 回答期限 in force (an override by staff, else the computed one).
+    pub answer_due: NaiveDate,
+    /// 実施機関への提出期限 (the 15th, two months before designation).
+    pub implementing_body_due: NaiveDate,
+}
+
+/// The rules' verdict at entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verdict {
+    /// `accept` or `return`.
+    pub decision: String,
+    pub reasons: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The facility of a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Facility {
+    pub name: String,
+    pub postal_code: Option<String>,
+    pub address: String,
+    /// 都道府県コード (two digits).
+    pub prefecture: String,
+}
+
+/// A number of a case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NumberJson {
+    pub id: i32,
+    /// The 10-digit code.
+    pub code: String,
+    /// `proposed`, `approved` or `void`.
+    pub status: String,
+}
+
+/// One entry of the history (監査記録).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    /// `reception_request` or `issued_number`.
+    pub entity: String,
+}
+
+/// A case.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Case {
+    pub id: i32,
+    /// Send it back with every action: a different current version is a 409.
+    pub version: i32,
+    /// `received`, `proposed`, `issued`, `answered`, `designated`, `not_designated`,
+    /// `returned` or `withdrawn`.
+    pub status: String,
+    /// The status as staff read it (受付済 …).
+    pub status_label: String,
+    /// `medical`, `dental` or `pharmacy`.
+    pub kind: String,
+    pub facility: Facility,
+    pub designation_date: NaiveDate,
+    pub received_on: NaiveDate,
+    pub request_date: Option<NaiveDate>,
+    pub office_id: Option<i32>,
+    pub deadlines: Deadlines,
+    pub verdict: Verdict,
+    /// The number in use (approved, else proposed), or null.
+    pub number: Option<String>,
+    pub numbers: Vec<NumberJson>,
+    pub sibling_id: Option<i32>,
+    pub council_session_id: Option<i32>,
+    pub answered_on: Option<NaiveDate>,
+    pub returned_on: Option<NaiveDate>,
+    pub return_reason: Option<String>,
+    pub withdrawn_on: Option<NaiveDate>,
+    pub designated_on: Option<NaiveDate>,
+    pub not_designated_reason: Option<String>,
+    /// Only in a single case's answer, not in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+}
+
+fn texts(v: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+impl Case {
+    pub fn of(view: &CaseView, with_history: bool) -> Self {
+        let r = &view.case;
+        Case {
+            id: r.id,
+            version: r.lock_version,
+            status: r.status.as_str().to_owned(),
+            status_label: r.status.label().to_owned(),
+            kind: r.kind.as_str().to_owned(),
+            facility: Facility {
+                name: r.facility_name.clone(),
+                postal_code: r.facility_postal_code.clone(),
+                address: r.facility_address.clone(),
+                prefecture: view.prefecture.clone(),
+            },
+            designation_date: r.designation_date,
+            received_on: r.received_on,
+            request_date: r.request_date,
+            office_id: r.office_id,
+            deadlines: Deadlines {
+                submission_deadline: r.submission_deadline,
+                answer_due: r.answer_due_override.unwrap_or(r.answer_due),
+                implementing_body_due: r.implementing_body_due,
+            },
+            verdict: Verdict {
+                decision: r.decision.as_str().to_owned(),
+                reasons: texts(&r.reasons),
+                warnings: texts(&r.warnings),
+            },
+            number: view.number().map(|n| n.code.clone()),
+            numbers: view
+                .numbers
+                .iter()
+                .map(|n| NumberJson {
+                    id: n.id,
+                    code: n.code.clone(),
+                    status: n.status.as_str().to_owned(),
+                })
+                .collect(),
+            sibling_id: r.sibling_id,
+            council_session_id: r.council_session_id,
+            answered_on: r.answered_on,
+            returned_on: r.returned_on,
+            return_reason: r.return_reason.clone(),
+            withdrawn_on: r.withdrawn_on,
+            designated_on: r.designated_on,
+            not_designated_reason: r.not_designated_reason.clone(),
+            history: with_history.then(|| {
+                view.history
+                    .iter()
+                    .map(|a| HistoryEntry {
+                        at: a.at,
+                        actor: a.actor.clone(),
+                        action: a.action.clone(),
+                        entity: a.entity.clone(),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<CaseView, ApiError> {
+    views::case(&state.db, &user.scope(), id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Enter a request (担当).
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests",
+    request_body = NewRequest,
+    responses(
+        (status = 201, description = "Created", body = Case),
+        (status = 401, body = super::ErrorBody),
+        (status = 403, body = super::ErrorBody),
+        (status = 409, description = "The same facility, kind and designation date is already recorded", body = super::ErrorBody),
+        (status = 422, body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(input): Json<NewRequest>,
+) -> Result<Response, ApiError> {
+    user.require(Role::Clerk)?;
+    let fields = Fields {
+        kind: input.kind.clone(),
+        facility_name: input.facility_name.clone(),
+        facility_postal_code: input.facility_postal_code.clone().unwrap_or_default(),
+        facility_address: input.facility_address.clone(),
+        designation_date: input.designation_date.clone(),
+        request_date: input.request_date.clone().unwrap_or_default(),
+        founder_kind: if input.corporation_name.is_some() && input.founder_name.is_none() {
+            "corporation".to_owned()
+        } else {
+            "person".to_owned()
+        },
+        founder_name: input.founder_name.clone().unwrap_or_default(),
+        corporation_name: input.corporation_name.clone().unwrap_or_default(),
+        representative_title: input.representative_title.clone().unwrap_or_default(),
+        representative_name: input.representative_name.clone().unwrap_or_default(),
+        founder_registration: input.founder_registration.clone().unwrap_or_default(),
+        contact_phone: input.contact_phone.clone(),
+        reply_postal_code: input.reply_postal_code.clone().unwrap_or_default(),
+        reply_address: input.reply_address.clone().unwrap_or_default(),
+        reply_name: input.reply_name.clone().unwrap_or_default(),
+        ..Fields::default()
+    };
+    let mut problems: Vec<FieldError> = Vec::new();
+    let form = match new_request::parse(&fields) {
+        Ok(form) => Some(form),
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|(field, message)| FieldError {
+                field: field.to_owned(),
+                message,
+            }));
+            None
+        }
+    };
+    let received = match input.received_on.as_deref().map(str::trim) {
+        None | Some("") => Some(today_in_japan()),
+        Some(text) => match parse_date(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(FieldError {
+                    field: "received_on".into(),
+                    message: e.to_string(),
+                });
+                None
+            }
+        },
+    };
+    let bureau = state
+        .bureau(&user.user.bureau_id)
+        .ok_or_else(ApiError::not_found)?;
+    let office_id = match (user.user.office_id, input.office.as_deref().map(str::trim)) {
+        (Some(own), _) => Some(own),
+        (None, None | Some("")) => None,
+        (None, Some(code)) => {
+            match uketsuke_store::bureaus::office_id(&state.db, &bureau.id, code).await? {
+                Some(id) => Some(id),
+                None => {
+                    problems.push(FieldError {
+                        field: "office".into(),
+                        message: format!("事務所「{code}」はこの局の設定にありません"),
+                    });
+                    None
+                }
+            }
+        }
+    };
+    if input.retroactive == Some(true) {
+        problems.push(FieldError {
+            field: "retroactive".into(),
+            message: "遡及指定の依頼は受付番号の交付対象外です（返戻してください）".into(),
+        });
+    }
+    if let Some(form) = &form
+        && intake::prefecture_of(&form.facility_address, bureau).is_none()
+    {
+        problems.push(FieldError {
+            field: "facility_address".into(),
+            message: intake::no_prefecture_message(&form.facility_address),
+        });
+    }
+    let (Some(form), Some(received), true) = (form, received, problems.is_empty()) else {
+        return Err(ApiError::fields(problems));
+    };
+    let intake = Intake {
+        bureau,
+        policy: &state.eligibility,
+        office_id,
+        received,
+    };
+    let saved = intake::save_forms(&state.db, &intake, &[&form], &user.caller().actor)
+        .await
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+    let Some(id) = saved.created.first().copied() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "同じ医療機関・種別・指定希望日の依頼が既に登録されています（重複）",
+        ));
+    };
+    let view = load(&state, &user, id).await?;
+    Ok((StatusCode::CREATED, Json(Case::of(&view, true))).into_response())
+}
+
+/// The list's query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// A status id (`received`, …).
+    pub status: Option<String>,
+    /// `medical`, `dental` or `pharmacy`.
+    pub kind: Option<String>,
+    /// An office id.
+    pub office: Option<i32>,
+    /// The designation month, `2027-04`.
+    pub month: Option<String>,
+    /// Part of the facility's name (width, kana and spaces are ignored).
+    pub name: Option<String>,
+    /// `id` (default), `received_on`, `designation_date` or `answer_due`.
+    pub sort: Option<String>,
+    /// `asc` or `desc` (default `desc` for `id`, else `asc`).
+    pub order: Option<String>,
+    /// From 1.
+    pub page: Option<u64>,
+    /// 1–200, default 50.
+    pub per_page: Option<u64>,
+}
+
+/// A page of cases.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseList {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<Case>,
+}
+
+/// List the cases of the token's bureau (and office).
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests",
+    params(ListParams),
+    responses(
+        (status = 200, body = CaseList),
+        (status = 401, body = super::ErrorBody),
+        (status = 422, body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(p): Query<ListParams>,
+) -> Result<Json<CaseList>, ApiError> {
+    let mut problems = Vec::new();
+    let mut bad = |field: &str, message: String| {
+        problems.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
+    let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let found = CaseStatus::parse(s);
+            if found.is_none() {
+                bad("status", format!("状態「{s}」はありません"));
+            }
+            found
+        }
+    };
+    let kind = match p.kind.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match s.parse::<RequestKind>() {
+            Ok(k) => Some(k),
+            Err(e) => {
+                bad("kind", e.to_string());
+                None
+            }
+        },
+    };
+    let month = match p.month.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match parse_date(&format!("{s}-01")).or_else(|_| parse_date(s)) {
+            Ok(d) => d.with_day(1),
+            Err(_) => {
+                bad(
+                    "month",
+                    format!("指定月は 2027-04 の形で指定してください（{s}）"),
+                );
+                None
+            }
+        },
+    };
+    let sort = match p.sort.as_deref().unwrap_or("id") {
+        "id" | "" => Sort::Id,
+        "received_on" => Sort::ReceivedOn,
+        "designation_date" => Sort::DesignationDate,
+        "answer_due" => Sort::AnswerDue,
+        other => {
+            bad("sort", format!("並び順「{other}」は使えません"));
+            Sort::Id
+        }
+    };
+    let descending = match p.order.as_deref() {
+        Some("asc") => false,
+        Some("desc") => true,
+        None | Some("") => sort == Sort::Id,
+        Some(other) => {
+            bad(
+                "order",
+                format!("「{other}」ではなく asc か desc を指定してください"),
+            );
+            false
+        }
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::fields(problems));
+    }
+    let query = ListQuery {
+        status,
+        kind,
+        office_id: p.office,
+        month,
+        name: p.name.clone(),
+        sort,
+        descending,
+        page: p.page.unwrap_or(1).max(1),
+        per_page: p.per_page.unwrap_or(50).clamp(1, 200),
+    };
+    let (rows, total) = views::list(&state.db, &user.scope(), &query).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let numbers = lifecycle::numbers_of(&state.db, r.id).await?;
+        let view = CaseView {
+            prefecture: String::new(),
+            case: r,
+            numbers,
+            history: Vec::new(),
+        };
+        items.push(Case::of(&view, false));
+    }
+    Ok(Json(CaseList {
+        total,
+        page: query.page,
+        per_page: query.per_page,
+        items,
+    }))
+}
+
+use chrono::Datelike;
+
+/// Read one case, with its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}",
+    params(("id" = i32, Path, description = "The case's id")),
+    responses(
+        (status = 200, body = Case),
+        (status = 401, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i32>,
+) -> Result<Json<Case>, ApiError> {
+    Ok(Json(Case::of(&load(&state, &user, id).await?, true)))
+}
+
+/// The body of an action.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ActionBody {
+    /// The case's version as last read (required).
+    pub version: Option<i32>,
+    /// 返戻・未指定・無効化の理由.
+    pub reason: Option<String>,
+    /// 郡市区番号 for `propose` (default: the one suggested from the registry).
+    pub district: Option<String>,
+    /// For `propose` on a case judged 返戻相当: the reasons were read.
+    pub acknowledge_return: Option<bool>,
+    /// For `void`: which number (default: the case's only live number).
+    pub number_id: Option<i32>,
+}
+
+/// Act on a case: `propose`, `approve`, `answer`, `return`, `withdraw`, `void` or
+/// `not-designated`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/{action}",
+    params(
+        ("id" = i32, Path, description = "The case's id"),
+        ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated"),
+    ),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "The case after the action", body = Case),
+        (status = 401, body = super::ErrorBody),
+        (status = 403, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody),
+        (status = 409, description = "他の職員が先に処理しました", body = super::ErrorBody),
+        (status = 422, body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, action)): Path<(i32, String)>,
+    Json(body): Json<ActionBody>,
+) -> Result<Json<Case>, ApiError> {
+    let action = Action::parse(&action)
+        .filter(|a| {
+            matches!(
+                a,
+                Action::Propose
+                    | Action::Approve
+                    | Action::Answer
+                    | Action::Return
+                    | Action::Withdraw
+                    | Action::Void
+                    | Action::NotDesignated
+            )
+        })
+        .ok_or_else(ApiError::not_found)?;
+    let version = body
+        .version
+        .ok_or_else(|| ApiError::field("version", "案件の版（version）を指定してください"))?;
+    let today = today_in_japan();
+    let reason = body.reason.clone().unwrap_or_default();
+    let command = match action {
+        Action::Propose => {
+            let district = match body.district.as_deref() {
+                Some(text) => crate::actions::parse_district(text).ok_or_else(|| {
+                    ApiError::field(
+                        "district",
+                        format!("郡市区番号は 00〜99 の数字です（{text}）"),
+                    )
+                })?,
+                None => suggested_district(&state, &user, id).await?,
+            };
+            Command::Propose {
+                district,
+                acknowledge_return: body.acknowledge_return.unwrap_or(false),
+                policy: state.numbering,
+            }
+        }
+        Action::Approve => Command::Approve,
+        Action::Answer => Command::Answer { on: today },
+        Action::Return => Command::Return { reason, on: today },
+        Action::Withdraw => Command::Withdraw { on: today },
+        Action::NotDesignated => Command::NotDesignated { reason },
+        _ => {
+            let number_id = match body.number_id {
+                Some(n) => n,
+                None => {
+                    let view = load(&state, &user, id).await?;
+                    let live: Vec<_> = view.numbers.iter().filter(|n| n.status.is_live()).collect();
+                    match live.as_slice() {
+                        [one] => one.id,
+                        [] => {
+                            return Err(ApiError::new(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "無効にできる受付番号がありません",
+                            ));
+                        }
+                        _ => {
+                            return Err(ApiError::field(
+                                "number_id",
+                                "有効な番号が複数あります。number_id で指定してください",
+                            ));
+                        }
+                    }
+                }
+            };
+            Command::Void { number_id, reason }
+        }
+    };
+    lifecycle::apply(&state.db, &user.caller(), id, Some(version), &command).await?;
+    Ok(Json(Case::of(&load(&state, &user, id).await?, true)))
+}
+
+/// The 郡市区番号 suggested from the registry for a case's address.
+async fn suggested_district(state: &AppState, user: &ApiUser, id: i32) -> Result<u8, ApiError> {
+    let view = load(state, user, id).await?;
+    let prefecture = uketsuke_domain::Prefecture::parse(&view.prefecture)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    uketsuke_store::issuance::suggest_district(&state.db, prefecture, &view.case.facility_address)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                "district",
+                "郡市区番号を既存の医療機関から推定できませんでした。district で指定してください",
+            )
+        })
+}
