@@ -172,10 +172,11 @@ def wrk_seconds(text):
     return value * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def wrk(url, cookie, connections, duration):
+def wrk(url, header, connections, duration):
+    """`header` is the credential: "Cookie: …" for a page, "Authorization: Bearer …" for the API."""
     import re
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s",
-           "-s", os.path.join(ROOT, "bench/wrk_status.lua"), "-H", f"Cookie: {cookie}", url]
+           "-s", os.path.join(ROOT, "bench/wrk_status.lua"), "-H", header, url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     if "50" not in pct:
@@ -255,10 +256,11 @@ def login(base, username, password):
     return f"{cookie.name}={cookie.value}"
 
 
-def fetch(url, cookie):
+def fetch(url, header):
     import urllib.request
     opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    name, value = header.split(": ", 1)
+    request = urllib.request.Request(url, headers={name: value})
     with opener.open(request) as r:
         assert r.status == 200, f"{url}: {r.status}"
         return r.read().decode()
@@ -291,24 +293,27 @@ def web(pg_admin_url, facilities, requests, runs, duration, connections=(1, 16, 
                        stdin=password + "\n")
             server.start()
             try:
-                cookie = login(server.base, "bench", password)
+                cookie = "Cookie: " + login(server.base, "bench", password)
+                bearer = "Authorization: Bearer " + server.cli("token", "create", "bench", "--label", "bench").strip()
                 listing = fetch(f"{server.base}/cases", cookie)
                 case_id = re.search(r'href="/cases/(\d+)"', listing).group(1)
                 name = urllib.parse.quote(NAME_KEY)
                 pages = [
-                    ("static page (the floor): /static/site.css", "/static/site.css", None),
-                    ("case list, first page: /cases", "/cases", "件以上のうち"),
-                    (f"name search 「{NAME_KEY}」: /cases?name=…", f"/cases?name={name}", "件中"),
-                    ("case page: /cases/{id}", f"/cases/{case_id}", "履歴"),
+                    ("static page (the floor): /static/site.css", "/static/site.css", None, cookie),
+                    ("case list, first page: /cases", "/cases", "件以上のうち", cookie),
+                    (f"name search 「{NAME_KEY}」: /cases?name=…", f"/cases?name={name}", "件中", cookie),
+                    ("case page: /cases/{id}", f"/cases/{case_id}", "履歴", cookie),
+                    ("API list, first page: /api/v1/requests", "/api/v1/requests", '"total"', bearer),
+                    ("API case: /api/v1/requests/{id}", f"/api/v1/requests/{case_id}", '"history"', bearer),
                 ]
                 rows = []
-                for label, path, marker in pages:
-                    body = fetch(server.base + path, cookie)
+                for label, path, marker, header in pages:
+                    body = fetch(server.base + path, header)
                     assert marker is None or marker in body, f"{path}: no {marker!r} in the page"
                     # Warm up: every pooled connection's page cache, the server's pool.
-                    wrk(server.base + path, cookie, 16, 2)
+                    wrk(server.base + path, header, 16, 2)
                     for c in connections:
-                        trials = [wrk(server.base + path, cookie, c, duration) for _ in range(runs)]
+                        trials = [wrk(server.base + path, header, c, duration) for _ in range(runs)]
                         trials.sort(key=lambda t: t["rps"])
                         median = trials[len(trials) // 2]
                         median["errors"] = sum(t["errors"] for t in trials)

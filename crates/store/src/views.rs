@@ -182,6 +182,28 @@ pub async fn list<C: ConnectionTrait>(
     Ok((rows, total))
 }
 
+/// The numbers of several cases at once, by case id, oldest first.
+pub async fn numbers_by_case<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i32],
+) -> Result<std::collections::HashMap<i32, Vec<issued_number::Model>>> {
+    let mut out: std::collections::HashMap<i32, Vec<issued_number::Model>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows = issued_number::Entity::find()
+            .filter(issued_number::Column::RequestId.is_in(chunk.iter().copied()))
+            .order_by_asc(issued_number::Column::Id)
+            .all(conn)
+            .await?;
+        for n in rows {
+            if let Some(id) = n.request_id {
+                out.entry(id).or_default().push(n);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A council session of `bureau_id` with the cases it approved.
 pub async fn council_session<C: ConnectionTrait>(
     conn: &C,

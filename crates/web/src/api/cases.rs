@@ -462,9 +462,11 @@ pub async fn list(
         per_page: p.per_page.unwrap_or(50).clamp(1, 200),
     };
     let (rows, total) = views::list(&state.db, &user.scope(), &query).await?;
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let mut numbers = views::numbers_by_case(&state.db, &ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        let numbers = lifecycle::numbers_of(&state.db, r.id).await?;
+        let numbers = numbers.remove(&r.id).unwrap_or_default();
         let view = CaseView {
             prefecture: String::new(),
             case: r,
