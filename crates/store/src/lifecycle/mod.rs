@@ -14,18 +14,18 @@
 
 mod states;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uketsuke_domain::{Prefecture, RequestKind};
 use uketsuke_rules::numbering::NumberingPolicy;
 
 pub use states::{CaseStatus, Decision, FounderKind, NumberStatus};
 
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::entities::{council_session, facility, issued_number, reception_request};
 use crate::error::is_retryable;
 use crate::issuance::{self, District, IssueOptions};
@@ -411,24 +411,7 @@ async fn write<C: ConnectionTrait>(
     change: impl FnOnce(&mut reception_request::ActiveModel),
     actor: &Actor,
 ) -> Result<reception_request::Model> {
-    let before_json = serde_json::to_value(&before).ok();
-    let version = before.lock_version;
-    let mut active: reception_request::ActiveModel = before.into();
-    change(&mut active);
-    active.lock_version = Set(version + 1);
-    active.updated_at = Set(Utc::now());
-    let row = active.update(conn).await?;
-    audit::record(
-        conn,
-        actor,
-        action,
-        "reception_request",
-        row.id,
-        before_json,
-        serde_json::to_value(&row).ok(),
-    )
-    .await?;
-    Ok(row)
+    crate::requests::update_request(conn, before, action, change, actor).await
 }
 
 /// The numbers of a case, oldest first.
@@ -883,8 +866,8 @@ mod tests {
             not_designated_reason: None,
             created_by: None,
             lock_version: 0,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
         };
         let bureau = Scope {
             bureau_id: "kanto-shinetsu".into(),
