@@ -26,6 +26,8 @@
 pub mod code;
 pub mod contact;
 pub mod error;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod kind;
 pub mod prefecture;
 pub mod wareki;

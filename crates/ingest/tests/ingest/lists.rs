@@ -260,7 +260,9 @@ fn a_workbook_with_neither_forms_nor_lists_gives_a_problem() {
 
 #[test]
 fn a_registry_read_as_requests_gives_no_requests_and_one_problem() {
-    let bytes = crate::common::real("19_yamanashi_todokede_juri_meibo_ika_r0608.xlsx");
+    let Some(bytes) = crate::common::real("19_yamanashi_todokede_juri_meibo_ika_r0608.xlsx") else {
+        return;
+    };
     let outcome = read_requests("meibo.xlsx", &bytes, &Limits::default()).expect("readable");
     assert!(outcome.items.is_empty());
     assert_eq!(
