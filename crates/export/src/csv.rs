@@ -15,7 +15,11 @@
 //!   `‖` U+2016, `—` U+2014, `¢` `£` `¬` (and U+2212 `−` as `－`, which
 //!   encoding_rs does itself); text typed on a Mac or on Linux is full of them.
 //!   Any other character Shift_JIS lacks (`𠮷`, emoji) is an error naming the row,
-//!   the column and the character — never a silent `?`.
+//!   the column and the character — never a silent `?`;
+//! - no formulas: a field that a spreadsheet would run as one (it starts with `=`,
+//!   `+`, `-`, `@`, a tab or a carriage return — `=HYPERLINK(…)`, `+cmd|…`) is written
+//!   with a leading `'` and quoted, as OWASP advises against CSV injection, so Excel
+//!   and LibreOffice show the text as typed instead of evaluating it.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -95,14 +99,27 @@ fn field_text(value: Value<'_>) -> String {
     }
 }
 
-/// Replaces `record` with the fields joined by `,`, quoted where needed, and CRLF.
-fn write_record<'a>(record: &mut String, fields: impl Iterator<Item = &'a str>) {
+/// A field as a spreadsheet must not evaluate it: text that starts like a formula
+/// (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`; anything else is unchanged.
+pub fn neutralize_formula(field: &str) -> Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{field}"))
+    } else {
+        Cow::Borrowed(field)
+    }
+}
+
+/// Replaces `record` with the fields joined by `,`, quoted where needed, and CRLF;
+/// formula-like fields are neutralised ([`neutralize_formula`]) and quoted.
+pub fn write_record<'a>(record: &mut String, fields: impl Iterator<Item = &'a str>) {
     record.clear();
     for (i, field) in fields.enumerate() {
         if i > 0 {
             record.push(',');
         }
-        if field.contains([',', '"', '\r', '\n']) {
+        let neutral = neutralize_formula(field);
+        let field = neutral.as_ref();
+        if matches!(neutral, Cow::Owned(_)) || field.contains([',', '"', '\r', '\n']) {
             record.push('"');
             // Writing to a String cannot fail.
             let _ = write!(record, "{}", field.replace('"', "\"\""));
@@ -205,6 +222,30 @@ mod tests {
         assert_eq!(record(&["say \"hi\""]), "\"say \"\"hi\"\"\"\r\n");
         assert_eq!(record(&["two\nlines", ""]), "\"two\nlines\",\r\n");
         assert_eq!(record(&["cr\rhere"]), "\"cr\rhere\"\r\n");
+    }
+
+    #[test]
+    fn formula_like_fields_are_written_as_quoted_text() {
+        assert_eq!(
+            record(&["=HYPERLINK(\"http://x\",\"y\")", "ok"]),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",ok\r\n"
+        );
+        assert_eq!(
+            record(&["+cmd|' /C calc'!A0"]),
+            "\"'+cmd|' /C calc'!A0\"\r\n"
+        );
+        assert_eq!(record(&["-2+3", "@SUM(A1)"]), "\"'-2+3\",\"'@SUM(A1)\"\r\n");
+        assert_eq!(record(&["\tx"]), "\"'\tx\"\r\n");
+        assert_eq!(record(&["\r=1"]), "\"'\r=1\"\r\n");
+        // Text that merely contains such characters is left alone.
+        assert_eq!(
+            record(&["a=b", "03-1234-5678", "2024-07-01"]),
+            "a=b,03-1234-5678,2024-07-01\r\n"
+        );
+        assert_eq!(
+            neutralize_formula("さくら内科"),
+            Cow::Borrowed("さくら内科")
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub mod row;
 pub mod text;
 
 pub use answer::{AnswerSheet, answer_xlsx};
-pub use csv::{CsvEncoding, list_csv};
+pub use csv::{CsvEncoding, list_csv, neutralize_formula};
 pub use error::{Error, Result};
 pub use layout::{Column, ColumnSpec, ListLayout};
 pub use list::{XLSX_MIME, list_xlsx};

@@ -165,3 +165,37 @@ fn an_empty_list_is_just_the_header() {
     assert_eq!(seen["records"].as_array().unwrap().len(), 1);
     assert_eq!(seen["records"][0][0], "項番");
 }
+
+#[test]
+fn formula_like_names_come_back_as_text_in_both_encodings() {
+    let hostile = [
+        "=HYPERLINK(\"http://example.invalid\",\"開く\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1+1)",
+    ];
+    let rows: Vec<_> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, name)| row(13, RequestKind::Medical, 1, 1001 + i as u16, name))
+        .collect();
+    let column = ListLayout::default()
+        .columns
+        .iter()
+        .position(|c| c.column == Column::FacilityName)
+        .unwrap();
+    for (encoding, name) in [
+        (CsvEncoding::Utf8Bom, "utf8"),
+        (CsvEncoding::ShiftJis, "sjis"),
+    ] {
+        let bytes = list_csv(&ListLayout::default(), &rows, encoding).unwrap();
+        let seen = read_back(&bytes, name);
+        for (i, text) in hostile.iter().enumerate() {
+            assert_eq!(
+                seen["records"][i + 1][column],
+                format!("'{text}"),
+                "{name}: the cell starts with ' and reads as typed"
+            );
+        }
+    }
+}
