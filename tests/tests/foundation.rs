@@ -184,3 +184,37 @@ async fn the_schema_lets_bound_text_use_the_indexes() {
     }
     db.close().await.unwrap();
 }
+
+/// Three instances starting at once on one empty database: each migrates (once, in
+/// turn) and mirrors the bureaus without tripping over the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_instances_start_together_on_one_empty_database() {
+    let database = TestDatabase::create().await;
+    let mut settings = uketsuke_tests::settings();
+    settings.database.url = database.url.clone();
+    settings.database.max_connections = 4;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(3));
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let (settings, barrier) = (settings.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                uketsuke::startup::prepare_database(&settings).await
+            })
+        })
+        .collect();
+    let mut dbs = Vec::new();
+    for start in starts {
+        match start.await.unwrap() {
+            Ok(db) => dbs.push(db),
+            Err(e) => panic!("an instance failed to start: {e:#}"),
+        }
+    }
+    let status = uketsuke_store::db::migration_status(&dbs[0]).await.unwrap();
+    assert!(!status.is_empty() && status.iter().all(|m| m.applied));
+    let bureaus = uketsuke_store::entities::bureau::Entity::find()
+        .count(&dbs[0])
+        .await
+        .unwrap();
+    assert_eq!(bureaus, 8, "each bureau once");
+}

@@ -20,12 +20,24 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
     let db = uketsuke_store::db::connect(url, settings.database.max_connections)
         .await
         .with_context(|| format!("データベースに接続できません（{}）", redact(url)))?;
-    uketsuke_store::db::migrate_up(&db)
-        .await
-        .context("データベースの移行（migrate up）に失敗しました")?;
-    uketsuke_store::bureaus::sync(&db, &bureau_seeds(settings))
-        .await
-        .context("局・事務所の設定をデータベースに反映できません")?;
+    // Instances starting together on one PostgreSQL take turns here.
+    let seeds = bureau_seeds(settings);
+    uketsuke_store::db::with_startup_lock(&db, url, || async {
+        uketsuke_store::db::migrate_up(&db).await.map_err(|e| {
+            uketsuke_store::Error::Invalid(format!(
+                "データベースの移行（migrate up）に失敗しました: {e}"
+            ))
+        })?;
+        uketsuke_store::bureaus::sync(&db, &seeds)
+            .await
+            .map_err(|e| {
+                uketsuke_store::Error::Invalid(format!(
+                    "局・事務所の設定をデータベースに反映できません: {e}"
+                ))
+            })
+    })
+    .await
+    .context("起動時の準備に失敗しました")?;
     Ok(db)
 }
 

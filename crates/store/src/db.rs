@@ -64,6 +64,55 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<()> {
     Ok(Migrator::up(db, None).await?)
 }
 
+/// The key of the advisory lock that serialises start-up on PostgreSQL.
+const STARTUP_LOCK: i64 = 0x756b_6574_7375; // "uketsu"
+
+/// Runs `work` (migrations, the bureau sync) while holding the start-up lock, so that
+/// instances starting together on one database take turns instead of racing to create
+/// the same tables: on PostgreSQL an advisory lock held on a connection of its own; on
+/// SQLite an exclusive lock on the file `<database>.lock` beside it.
+pub async fn with_startup_lock<T, F, Fut>(db: &DatabaseConnection, url: &str, work: F) -> Result<T>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() == DbBackend::Postgres {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .sqlx_logging(false);
+        let holder = Database::connect(options).await?;
+        holder
+            .execute_unprepared(&format!("SELECT pg_advisory_lock({STARTUP_LOCK})"))
+            .await?;
+        let outcome = work().await;
+        let _ = holder
+            .execute_unprepared(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK})"))
+            .await;
+        let _ = holder.close().await;
+        return outcome;
+    }
+    let Some(path) = sqlite_file(url) else {
+        return work().await;
+    };
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| crate::Error::Invalid(format!("{lock_path} を開けません: {e}")))?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| crate::Error::Invalid(format!("起動時のロックに失敗しました: {e}")))?
+        .map_err(|e| crate::Error::Invalid(format!("{lock_path} をロックできません: {e}")))?;
+    let outcome = work().await;
+    let _ = file.unlock();
+    outcome
+}
+
 /// Reverts the last `steps` migrations (all when `None`).
 pub async fn migrate_down(db: &DatabaseConnection, steps: Option<u32>) -> Result<()> {
     Ok(Migrator::down(db, steps).await?)
