@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
 use uketsuke_rules::calendar::Calendar;
 use uketsuke_rules::eligibility::EligibilityPolicy;
+use uketsuke_store::DatabaseConnection;
 
 use crate::auth::AuthSettings;
 
