@@ -184,7 +184,7 @@ impl TestApp {
         let new = uketsuke_store::users::NewUser {
             username: username.to_owned(),
             display_name: format!("{username} さん"),
-            password_hash: uketsuke_web::auth::hash_password(&password),
+            password_hash: uketsuke_store::users::hash_password(&password),
             role: uketsuke_store::users::Role::parse(role).unwrap_or_else(|e| panic!("{e}")),
             bureau_id: bureau.to_owned(),
             office_id: None,

@@ -200,7 +200,7 @@ async fn add_cases(app: &TestApp, cases: &[NewCase<'_>]) -> Vec<reception_reques
 }
 
 fn today() -> NaiveDate {
-    uketsuke_web::routes::today_in_japan()
+    uketsuke_domain::today_in_japan()
 }
 
 #[tokio::test]

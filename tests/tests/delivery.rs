@@ -394,7 +394,7 @@ async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
 #[tokio::test]
 async fn the_digest_lists_overdue_answers_for_staff() {
     let app = TestApp::spawn_with(true).await;
-    let today = uketsuke_web::routes::today_in_japan();
+    let today = uketsuke_domain::today_in_japan();
     let period = format!("kanto-shinetsu:{}", today.format("%Y-%m-%d"));
     let report = uketsuke::jobs::run(&app.db, &app.settings, "digest", &period)
         .await

@@ -810,7 +810,7 @@ async fn user_add(
     let new = NewUser {
         username: username.to_owned(),
         display_name: display_name.unwrap_or_else(|| username.to_owned()),
-        password_hash: uketsuke_web::auth::hash_password(&password),
+        password_hash: uketsuke_store::users::hash_password(&password),
         role,
         bureau_id: bureau.clone(),
         office_id,

@@ -136,7 +136,7 @@ pub async fn load(db: &DatabaseConnection, settings: &Settings) -> anyhow::Resul
     let bureau = settings.bureau(BUREAU)?;
     let calendar = bureau.calendar()?;
     let actor = Actor::system("demo");
-    let today = uketsuke_web::routes::today_in_japan();
+    let today = uketsuke_domain::today_in_japan();
     let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).context("today")?;
     let tokyo = Prefecture::from_code(13)?;
     let tokyo_office = office_id(db, "tokyo").await?;

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use uketsuke_ingest::{Limits, Problem, RequestForm};
 use uketsuke_rules::eligibility;
 use uketsuke_store::audit::Actor;
+use uketsuke_store::bureaus::BureauRules;
+use uketsuke_store::intake::{Intake, no_prefecture_message, prefecture_of, save_forms};
 use uketsuke_store::registry::NewRegistryEntry;
-use uketsuke_web::BureauRules;
-use uketsuke_web::intake::{Intake, no_prefecture_message, prefecture_of, save_forms};
 
 use crate::settings::Settings;
 

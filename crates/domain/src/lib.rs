@@ -30,6 +30,8 @@ pub mod error;
 pub mod fixtures;
 pub mod kind;
 pub mod prefecture;
+pub mod request;
+pub mod time;
 pub mod wareki;
 pub mod width;
 
@@ -40,6 +42,8 @@ pub use contact::{PhoneNumber, PostalCode};
 pub use error::{Error, Result};
 pub use kind::{FeeSchedule, RequestKind};
 pub use prefecture::{Bureau, Prefecture};
+pub use request::{Founder, RequestForm};
+pub use time::today_in_japan;
 pub use wareki::{
     EARLIEST_WAREKI_DATE, Era, Wareki, format_wareki, format_wareki_short,
     format_wareki_with_seireki, from_excel_serial, parse_date, to_excel_serial,

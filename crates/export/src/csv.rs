@@ -185,7 +185,7 @@ fn encodable(c: char) -> bool {
 
 /// The code point Windows-31J uses for a JIS X 0208 character that Unicode's
 /// JIS mapping puts elsewhere; any other character unchanged.
-fn windows_31j_form(c: char) -> char {
+pub(crate) fn windows_31j_form(c: char) -> char {
     match c {
         '\u{301C}' => '\u{FF5E}', // 〜 WAVE DASH → ～ FULLWIDTH TILDE
         '\u{2016}' => '\u{2225}', // ‖ DOUBLE VERTICAL LINE → ∥ PARALLEL TO

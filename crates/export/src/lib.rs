@@ -8,6 +8,8 @@
 //! - [`row`]: [`ListRow`], one approved facility, and how each column reads from it.
 //! - [`list`]: [`list_xlsx`], the 一覧表 as an Excel workbook in the bureaus' house style.
 //! - [`csv`]: [`list_csv`], the same columns as CSV (UTF-8 with BOM, or Shift_JIS).
+//! - [`cases`]: [`case_list_xlsx`] and [`case_list_csv`], the staff's case list (案件一覧)
+//!   as downloaded from the list page.
 //! - [`answer`]: [`answer_xlsx`], the 「受付番号 情報提供依頼書 兼 回答書」 (別紙1) answer.
 //! - [`text`]: display widths and 全角 digits shared by the writers.
 //! - [`error`]: the one error type, with messages in Japanese.
@@ -23,6 +25,7 @@
 //! ```
 
 pub mod answer;
+pub mod cases;
 pub mod csv;
 pub mod error;
 pub mod layout;
@@ -31,6 +34,7 @@ pub mod row;
 pub mod text;
 
 pub use answer::{AnswerSheet, answer_xlsx};
+pub use cases::{CASE_LIST_HEADERS, CaseListRow, Unencodable, case_list_csv, case_list_xlsx};
 pub use csv::{CsvEncoding, list_csv, neutralize_formula};
 pub use error::{Error, Result};
 pub use layout::{Column, ColumnSpec, ListLayout};

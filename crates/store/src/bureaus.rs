@@ -11,6 +11,19 @@ use sea_orm::{
 use crate::Result;
 use crate::entities::{bureau, office};
 
+/// What the pages and intake need of one bureau's configuration.
+#[derive(Debug, Clone)]
+pub struct BureauRules {
+    pub id: String,
+    pub name: String,
+    /// Two-digit prefecture codes under its jurisdiction.
+    pub prefectures: Vec<String>,
+    pub calendar: uketsuke_rules::calendar::Calendar,
+    pub deadlines: uketsuke_rules::deadlines::DeadlineConfig,
+    /// The columns of its 新規指定医療機関一覧表.
+    pub export: uketsuke_export::ListLayout,
+}
+
 /// A bureau as configured.
 #[derive(Debug, Clone)]
 pub struct BureauSeed {
@@ -90,4 +103,25 @@ pub async fn office_id(
         .one(db)
         .await?
         .map(|o| o.id))
+}
+
+/// The bureau's offices, by id.
+pub async fn offices_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    bureau_id: &str,
+) -> Result<Vec<office::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(office::Entity::find()
+        .filter(office::Column::BureauId.eq(bureau_id))
+        .order_by_asc(office::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The office with this id.
+pub async fn find_office<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<Option<office::Model>> {
+    Ok(office::Entity::find_by_id(id).one(db).await?)
 }

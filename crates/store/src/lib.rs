@@ -22,9 +22,13 @@
 
 pub mod audit;
 pub mod bureaus;
+pub mod cases;
+pub mod council;
+pub mod dashboard;
 pub mod db;
 pub mod entities;
 mod error;
+pub mod intake;
 pub mod issuance;
 pub mod jobs;
 pub mod lifecycle;

@@ -280,6 +280,50 @@ pub async fn requeue<C: ConnectionTrait>(
     Ok(active.update(conn).await?)
 }
 
+/// The bureau's latest `limit` messages, newest first (the delivery log, 送信記録).
+pub async fn recent<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    limit: u64,
+) -> Result<Vec<outbox::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::BureauId.eq(bureau_id))
+        .order_by_desc(outbox::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// The message with this id.
+pub async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<outbox::Model>> {
+    Ok(outbox::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// [`requeue`] with its audit entry, in one transaction (再送).
+pub async fn resend(
+    db: &sea_orm::DatabaseConnection,
+    row: &outbox::Model,
+    actor: &crate::audit::Actor,
+) -> Result<outbox::Model> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let before = serde_json::json!({ "status": row.status, "attempts": row.attempts });
+    let after = requeue(&txn, row.id, Utc::now()).await?;
+    crate::audit::record(
+        &txn,
+        actor,
+        "outbox.resend",
+        "outbox",
+        row.id,
+        Some(before),
+        Some(serde_json::json!({ "status": after.status, "attempts": after.attempts })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }

@@ -1,7 +1,7 @@
 //! Staff accounts (職員) and their server-side sessions (セッション).
 //!
-//! Passwords arrive here already hashed (argon2, by the web crate); this module never
-//! sees a password. A session row is keyed by the hash of the cookie's token, so a copy
+//! Passwords are hashed with argon2 by [`hash_password`] before they reach the
+//! account functions, which never see a password. A session row is keyed by the hash of the cookie's token, so a copy
 //! of the database does not give anyone a live session.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -278,4 +278,40 @@ pub async fn purge_expired_sessions<C: ConnectionTrait>(
 /// The account with this id.
 pub async fn find_by_id<C: ConnectionTrait>(conn: &C, id: i32) -> Result<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// Hashes a password with argon2 (PHC string). Slow by design: run it off the async
+/// threads (`tokio::task::spawn_blocking`) when serving requests.
+pub fn hash_password(password: &str) -> String {
+    password_auth::generate_hash(password)
+}
+
+/// Whether `password` matches the argon2 `hash`. As slow as [`hash_password`].
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    password_auth::verify_password(password, hash).is_ok()
+}
+
+/// The bureau's accounts, by username.
+pub async fn in_bureau<C: ConnectionTrait>(conn: &C, bureau_id: &str) -> Result<Vec<user::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(user::Entity::find()
+        .filter(user::Column::BureauId.eq(bureau_id))
+        .order_by_asc(user::Column::Username)
+        .all(conn)
+        .await?)
+}
+
+/// Lifts a lock and resets the failure count (audited as `user.unlock`).
+pub async fn unlock<C: ConnectionTrait>(
+    conn: &C,
+    account: user::Model,
+    actor: &Actor,
+) -> Result<user::Model> {
+    let mut active: user::ActiveModel = account.into();
+    active.locked_until = Set(None);
+    active.failed_logins = Set(0);
+    active.updated_at = Set(Utc::now());
+    let account = active.update(conn).await?;
+    audit::record(conn, actor, "user.unlock", "user", account.id, None, None).await?;
+    Ok(account)
 }

@@ -105,7 +105,7 @@ pub async fn login(
 
 /// A hash of a random password, to spend the same time on unknown names.
 static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password(&auth::random_token()));
+    std::sync::LazyLock::new(|| uketsuke_store::users::hash_password(&auth::random_token()));
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {

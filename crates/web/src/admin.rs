@@ -7,9 +7,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
-use uketsuke_store::entities::{office, user};
+use uketsuke_store::bureaus;
+use uketsuke_store::entities::office;
 use uketsuke_store::users::{self, NewUser, Role};
 
 use crate::auth::{self, CurrentUser};
@@ -44,16 +44,8 @@ async fn page(
     error: Option<String>,
 ) -> Result<UsersPage, Error> {
     let bureau = &admin.user.bureau_id;
-    let offices: Vec<office::Model> = office::Entity::find()
-        .filter(office::Column::BureauId.eq(bureau))
-        .order_by_asc(office::Column::Id)
-        .all(&state.db)
-        .await?;
-    let rows = user::Entity::find()
-        .filter(user::Column::BureauId.eq(bureau))
-        .order_by_asc(user::Column::Username)
-        .all(&state.db)
-        .await?;
+    let offices: Vec<office::Model> = bureaus::offices_of(&state.db, bureau).await?;
+    let rows = users::in_bureau(&state.db, bureau).await?;
     let now = Utc::now();
     Ok(UsersPage {
         layout: Layout::signed_in(state, admin),
@@ -109,8 +101,7 @@ pub async fn create(
     };
     let office_id = form.office_id.parse::<i32>().ok();
     if let Some(id) = office_id {
-        let ok = office::Entity::find_by_id(id)
-            .one(&state.db)
+        let ok = bureaus::find_office(&state.db, id)
             .await?
             .is_some_and(|o| o.bureau_id == admin.user.bureau_id);
         if !ok {
@@ -154,25 +145,10 @@ pub async fn unlock(
 ) -> Result<Redirect, Error> {
     admin.check_csrf(&form.csrf)?;
     admin.require(Role::Admin)?;
-    let account = user::Entity::find_by_id(id)
-        .one(&state.db)
+    let account = users::find_by_id(&state.db, id)
         .await?
         .ok_or(Error::NotFound)?;
     admin.require_bureau(&account.bureau_id)?;
-    let mut active: user::ActiveModel = account.into();
-    active.locked_until = Set(None);
-    active.failed_logins = Set(0);
-    active.updated_at = Set(Utc::now());
-    let account = active.update(&state.db).await?;
-    uketsuke_store::audit::record(
-        &state.db,
-        &admin.actor(),
-        "user.unlock",
-        "user",
-        account.id,
-        None,
-        None,
-    )
-    .await?;
+    users::unlock(&state.db, account, &admin.actor()).await?;
     Ok(Redirect::to("/admin/users"))
 }

@@ -43,22 +43,16 @@ impl Default for AuthSettings {
     }
 }
 
-/// Hashes a password with argon2 (PHC string). Slow by design: run off the async
-/// threads with [`hash_password_async`] in handlers.
-pub fn hash_password(password: &str) -> String {
-    password_auth::generate_hash(password)
-}
-
-/// [`hash_password`] on a blocking thread.
+/// [`users::hash_password`] (argon2) on a blocking thread.
 pub async fn hash_password_async(password: String) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+    tokio::task::spawn_blocking(move || users::hash_password(&password))
         .await
         .map_err(|e| Error::Internal(format!("hashing failed: {e}")))
 }
 
 /// Checks a password against its hash on a blocking thread.
 pub async fn verify_password_async(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+    tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
         .await
         .unwrap_or(false)
 }

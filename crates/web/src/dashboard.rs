@@ -7,22 +7,17 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use uketsuke_domain::format_wareki;
-use uketsuke_store::entities::{council_session, reception_request};
-use uketsuke_store::lifecycle::CaseStatus;
+use uketsuke_domain::{format_wareki, today_in_japan};
+use uketsuke_store::dashboard::effective_answer_due;
+use uketsuke_store::entities::reception_request;
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
 use crate::layout::Layout;
-use crate::routes::today_in_japan;
 use crate::state::AppState;
 
 /// Answers due within this many open days count as "due soon".
 const DUE_SOON_OPEN_DAYS: u32 = 5;
-
-/// The statuses in which an answer is still owed.
-const AWAITING_ANSWER: [CaseStatus; 3] = CaseStatus::AWAITING_ANSWER;
 
 /// One line of a list on the dashboard.
 pub struct CaseLine {
@@ -64,18 +59,6 @@ fn line(r: &reception_request::Model, date: NaiveDate) -> CaseLine {
     }
 }
 
-/// The Japanese label of a stored kind.
-pub fn kind_label(kind: &str) -> &'static str {
-    kind.parse::<uketsuke_domain::RequestKind>()
-        .map(|k| k.label())
-        .unwrap_or("不明")
-}
-
-/// The answer due date in force: staff's override, else the computed one.
-pub fn effective_answer_due(r: &reception_request::Model) -> NaiveDate {
-    r.answer_due_override.unwrap_or(r.answer_due)
-}
-
 /// `GET /dashboard`.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id))]
 pub async fn dashboard(
@@ -87,68 +70,38 @@ pub async fn dashboard(
     let calendar = state.calendar(&bureau);
     let soon_limit = calendar.add_open_days(today, DUE_SOON_OPEN_DAYS);
 
-    let statuses: Vec<CaseStatus> = reception_request::Entity::find()
-        .select_only()
-        .column(reception_request::Column::Status)
-        .filter(reception_request::Column::BureauId.eq(&bureau))
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    let counts = CaseStatus::ALL
-        .iter()
-        .map(|s| StatusCount {
-            status: s.as_str(),
-            label: s.label(),
-            count: statuses.iter().filter(|x| *x == s).count(),
-        })
-        .collect();
-
-    let open = reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(&bureau))
-        .filter(reception_request::Column::Status.is_in(AWAITING_ANSWER))
-        .order_by_asc(reception_request::Column::AnswerDue)
-        .all(&state.db)
-        .await?;
-    let mut due_soon = Vec::new();
-    let mut overdue = Vec::new();
-    for r in &open {
-        let due = effective_answer_due(r);
-        if due < today {
-            overdue.push(line(r, due));
-        } else if due <= soon_limit {
-            due_soon.push(line(r, due));
-        }
-    }
-
-    let next = council_session::Entity::find()
-        .filter(council_session::Column::BureauId.eq(&bureau))
-        .filter(council_session::Column::HeldOn.gte(today))
-        .order_by_asc(council_session::Column::HeldOn)
-        .one(&state.db)
-        .await?;
-    let answered = reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(&bureau))
-        .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
-        .order_by_asc(reception_request::Column::DesignationDate)
-        .all(&state.db)
-        .await?;
-    let past_designation = answered
-        .iter()
-        .filter(|r| r.designation_date < today)
-        .map(|r| line(r, r.designation_date))
-        .collect();
-
+    let summary =
+        uketsuke_store::dashboard::summary(&state.db, &user.scope(), today, soon_limit).await?;
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &user),
         today_wareki: format_wareki(today),
-        counts,
-        due_soon,
-        overdue,
-        next_council: next.map(|c| format!("{}（{}）", format_wareki(c.held_on), c.name)),
-        awaiting_council: answered
+        counts: summary
+            .counts
             .iter()
-            .filter(|r| r.designation_date >= today)
-            .count(),
-        past_designation,
+            .map(|(s, n)| StatusCount {
+                status: s.as_str(),
+                label: s.label(),
+                count: usize::try_from(*n).unwrap_or(usize::MAX),
+            })
+            .collect(),
+        due_soon: summary
+            .due_soon
+            .iter()
+            .map(|r| line(r, effective_answer_due(r)))
+            .collect(),
+        overdue: summary
+            .overdue
+            .iter()
+            .map(|r| line(r, effective_answer_due(r)))
+            .collect(),
+        next_council: summary
+            .next_council
+            .map(|c| format!("{}（{}）", format_wareki(c.held_on), c.name)),
+        awaiting_council: summary.awaiting_council,
+        past_designation: summary
+            .past_designation
+            .iter()
+            .map(|r| line(r, r.designation_date))
+            .collect(),
     })
 }

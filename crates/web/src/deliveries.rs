@@ -7,20 +7,17 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
-use chrono::{TimeDelta, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Deserialize;
-use uketsuke_domain::format_wareki;
-use uketsuke_store::entities::{outbox as outbox_row, reception_request};
-use uketsuke_store::lifecycle::{self, CaseStatus, Command};
+use uketsuke_domain::{format_wareki, today_in_japan};
+use uketsuke_store::lifecycle::{self, Command};
 use uketsuke_store::outbox;
 use uketsuke_store::users::Role;
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
 use crate::layout::Layout;
-use crate::routes::today_in_japan;
 use crate::state::AppState;
+use crate::view::{jst_minute as jst, percent};
 
 /// One message in the log.
 pub struct Delivery {
@@ -45,25 +42,13 @@ pub struct DeliveriesPage {
     approver: bool,
 }
 
-/// Japan time, to the minute, for the log.
-fn jst(t: chrono::DateTime<Utc>) -> String {
-    (t + TimeDelta::hours(9))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 /// `GET /deliveries`.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<DeliveriesPage, Error> {
-    let rows = outbox_row::Entity::find()
-        .filter(outbox_row::Column::BureauId.eq(&user.user.bureau_id))
-        .order_by_desc(outbox_row::Column::Id)
-        .limit(200)
-        .all(&state.db)
-        .await?;
+    let rows = outbox::recent(&state.db, &user.user.bureau_id, 200).await?;
     let approver = user.role >= Role::Approver;
     let deliveries = rows
         .into_iter()
@@ -108,25 +93,9 @@ pub async fn resend(
 ) -> Result<Redirect, Error> {
     user.check_csrf(&form.csrf)?;
     user.require(Role::Approver)?;
-    let row = outbox_row::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = outbox::find(&state.db, id).await?.ok_or(Error::NotFound)?;
     user.require_bureau(row.bureau_id.as_deref().unwrap_or_default())?;
-    let txn = state.db.begin().await?;
-    let before = serde_json::json!({ "status": row.status, "attempts": row.attempts });
-    let row = outbox::requeue(&txn, id, Utc::now()).await?;
-    uketsuke_store::audit::record(
-        &txn,
-        &user.actor(),
-        "outbox.resend",
-        "outbox",
-        id,
-        Some(before),
-        Some(serde_json::json!({ "status": row.status, "attempts": row.attempts })),
-    )
-    .await?;
-    txn.commit().await?;
+    outbox::resend(&state.db, &row, &user.actor()).await?;
     Ok(Redirect::to("/deliveries"))
 }
 
@@ -162,13 +131,7 @@ pub async fn proposals(
     axum::extract::Query(query): axum::extract::Query<DoneQuery>,
 ) -> Result<NotDesignatedPage, Error> {
     let today = today_in_japan();
-    let rows = reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(&user.user.bureau_id))
-        .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
-        .filter(reception_request::Column::DesignationDate.lt(today))
-        .order_by_asc(reception_request::Column::DesignationDate)
-        .all(&state.db)
-        .await?;
+    let rows = uketsuke_store::dashboard::past_designation(&state.db, &user.scope(), today).await?;
     let proposals = rows
         .iter()
         .map(|r| Proposal {
@@ -212,17 +175,6 @@ pub async fn confirm(
     let name = case.facility_name;
     Ok(Redirect::to(&format!(
         "/not-designated?done={}",
-        urlencode(&name)
+        percent(&name)
     )))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

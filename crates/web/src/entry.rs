@@ -16,10 +16,10 @@ use uketsuke_store::users::Role;
 
 use crate::auth::{CurrentUser, random_token};
 use crate::error::Error;
-use crate::intake::{self, Intake};
 use crate::layout::Layout;
-use crate::routes::today_in_japan;
 use crate::state::AppState;
+use uketsuke_domain::today_in_japan;
+use uketsuke_store::intake::{self, Intake};
 
 /// `GET /forms/blank.xlsx`: our blank 別紙1.
 pub async fn blank_form(_user: CurrentUser) -> Result<Response, Error> {

@@ -11,8 +11,6 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] uketsuke_store::Error),
     #[error(transparent)]
-    Db(#[from] sea_orm::DbErr),
-    #[error(transparent)]
     Template(#[from] askama::Error),
     #[error("{0}")]
     Internal(String),

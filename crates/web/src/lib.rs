@@ -7,12 +7,16 @@
 //! - [`deliveries`]: the delivery log with 再送, and the 未指定 review;
 //! - [`cases`]: finding cases (filters, search, paging, .xlsx/CSV) and the case page;
 //! - [`routes`]: the router, its security headers, and the pages themselves;
-//! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 地医協);
+//! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 無効化);
+//! - [`letters`]: the printed 回答書 and 返戻通知; [`council`]: the 地医協 sessions;
 //! - [`admin`]: the bureau's accounts, for the 管理 role;
 //! - [`entry`]: uploading forms and lists with a preview, and the blank form;
 //! - [`new_request`]: the entry form, 別紙1 field by field;
-//! - [`intake`]: saving read or typed forms as requests (shared with `uketsuke import`);
+//! - [`view`]: view helpers (Japan time, percent-encoding, downloads);
 //! - [`error`]: one error type that logs a 500 once and shows a plain Japanese page.
+//!
+//! The pages hold no queries of their own: they read and write through the store
+//! ([`uketsuke_store`]), and saving forms as requests is [`uketsuke_store::intake`].
 
 pub mod account;
 pub mod actions;
@@ -20,15 +24,17 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cases;
+pub mod council;
 pub mod dashboard;
 pub mod deliveries;
 pub mod entry;
 pub mod error;
-pub mod intake;
 pub mod layout;
+pub mod letters;
 pub mod new_request;
 pub mod routes;
 pub mod state;
+pub mod view;
 
 pub use routes::router;
 pub use state::{AppState, BureauRules, SiteInfo};

@@ -17,10 +17,10 @@ use uketsuke_store::users::Role;
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
-use crate::intake::{self, Intake};
 use crate::layout::Layout;
-use crate::routes::today_in_japan;
 use crate::state::AppState;
+use uketsuke_domain::today_in_japan;
+use uketsuke_store::intake::{self, Intake};
 
 /// The form's fields as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -58,16 +58,13 @@ pub struct NewRequestPage {
 
 /// The offices of the user's bureau, as (id, name).
 async fn offices(state: &AppState, user: &CurrentUser) -> Result<Vec<(String, String)>, Error> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    use uketsuke_store::entities::office;
-    Ok(office::Entity::find()
-        .filter(office::Column::BureauId.eq(&user.user.bureau_id))
-        .order_by_asc(office::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.to_string(), o.name))
-        .collect())
+    Ok(
+        uketsuke_store::bureaus::offices_of(&state.db, &user.user.bureau_id)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.to_string(), o.name))
+            .collect(),
+    )
 }
 
 impl NewRequestPage {

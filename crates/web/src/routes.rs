@@ -7,10 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{TimeDelta, Utc};
-use sea_orm::{EntityTrait, PaginatorTrait};
 use tower_http::set_header::SetResponseHeaderLayer;
-use uketsuke_store::entities::{issued_number, reception_request};
 
 use crate::auth::Session;
 use crate::error::Error;
@@ -110,8 +107,7 @@ async fn index(
     State(state): State<AppState>,
     session: Option<Session>,
 ) -> Result<IndexPage, Error> {
-    let requests = reception_request::Entity::find().count(&state.db).await?;
-    let numbers = issued_number::Entity::find().count(&state.db).await?;
+    let (requests, numbers) = uketsuke_store::dashboard::totals(&state.db).await?;
     let today = today_in_japan();
     Ok(IndexPage {
         layout: Layout::public(&state, session.as_ref()),
@@ -151,7 +147,5 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// Today's date in Japan (JST, UTC+9; Japan has no daylight saving time).
-pub fn today_in_japan() -> chrono::NaiveDate {
-    (Utc::now() + TimeDelta::hours(9)).date_naive()
-}
+/// Today's date in Japan (one clock for the whole system).
+pub use uketsuke_domain::today_in_japan;

@@ -3,25 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
 use uketsuke_rules::calendar::Calendar;
-use uketsuke_rules::deadlines::DeadlineConfig;
 use uketsuke_rules::eligibility::EligibilityPolicy;
+use uketsuke_store::DatabaseConnection;
 
 use crate::auth::AuthSettings;
 
-/// What the pages need of one bureau's configuration.
-#[derive(Debug, Clone)]
-pub struct BureauRules {
-    pub id: String,
-    pub name: String,
-    /// Two-digit prefecture codes under its jurisdiction.
-    pub prefectures: Vec<String>,
-    pub calendar: Calendar,
-    pub deadlines: DeadlineConfig,
-    /// The columns of its 新規指定医療機関一覧表.
-    pub export: uketsuke_export::ListLayout,
-}
+pub use uketsuke_store::bureaus::BureauRules;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

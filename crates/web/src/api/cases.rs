@@ -14,10 +14,10 @@ use uketsuke_store::views::{self, CaseView, ListQuery, Sort};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiUser, FieldError};
-use crate::intake::{self, Intake};
 use crate::new_request::{self, Fields};
-use crate::routes::today_in_japan;
 use crate::state::AppState;
+use uketsuke_domain::today_in_japan;
+use uketsuke_store::intake::{self, Intake};
 
 /// A new request: the keys `uketsuke import --json` prints for a request, plus where
 /// and when it was received. Dates in any notation the form accepts (`2027-04-01`,

@@ -13,8 +13,8 @@ use uketsuke_store::views;
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiUser, FieldError};
-use crate::routes::today_in_japan;
 use crate::state::AppState;
+use uketsuke_domain::today_in_japan;
 
 /// A council session to record, with the cases it approved.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

@@ -7,16 +7,15 @@
 use chrono::NaiveDate;
 use sea_orm::{DatabaseConnection, Set, TransactionTrait};
 use serde::Serialize;
-use uketsuke_domain::{Prefecture, search_key};
-use uketsuke_ingest::{Founder, RequestForm};
+use uketsuke_domain::{Founder, Prefecture, RequestForm, search_key};
 use uketsuke_rules::deadlines::{self, Deadlines};
 use uketsuke_rules::eligibility::{self, Assessment, EligibilityPolicy, RequestFacts};
-use uketsuke_store::audit::Actor;
-use uketsuke_store::entities::reception_request;
-use uketsuke_store::lifecycle::{CaseStatus, FounderKind};
-use uketsuke_store::requests::{self, DuplicateProbe, NewFacility};
 
-use crate::state::BureauRules;
+use crate::audit::Actor;
+use crate::bureaus::BureauRules;
+use crate::entities::reception_request;
+use crate::lifecycle::{CaseStatus, FounderKind};
+use crate::requests::{self, DuplicateProbe, NewFacility};
 
 /// Where the requests go and how they are judged.
 pub struct Intake<'a> {
@@ -96,7 +95,7 @@ async fn save(
     intake: &Intake<'_>,
     forms: &[(&RequestForm, Prefecture)],
     actor: &Actor,
-) -> Result<Saved, uketsuke_store::Error> {
+) -> crate::Result<Saved> {
     let txn = db.begin().await?;
     let mut saved = Saved::default();
     for (form, prefecture) in forms {

@@ -1,0 +1,124 @@
+//! Council sessions (地方社会保険医療協議会, 地医協): a bureau's sessions with how many
+//! cases each approved, the cases that may be recorded as approved, and recording a
+//! session (once per bureau, prefecture and day) with its audit entry.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use crate::Result;
+use crate::audit::{self, Actor};
+use crate::entities::{council_session, office, reception_request};
+use crate::lifecycle::CaseStatus;
+
+/// A session with the number of cases it approved.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub session: council_session::Model,
+    pub approved: usize,
+}
+
+/// The bureau's sessions, latest first, each with the cases it approved.
+pub async fn sessions<C: ConnectionTrait>(db: &C, bureau_id: &str) -> Result<Vec<SessionSummary>> {
+    let sessions = council_session::Entity::find()
+        .filter(council_session::Column::BureauId.eq(bureau_id))
+        .order_by_desc(council_session::Column::HeldOn)
+        .all(db)
+        .await?;
+    let designated = reception_request::Entity::find()
+        .filter(reception_request::Column::BureauId.eq(bureau_id))
+        .filter(reception_request::Column::CouncilSessionId.is_not_null())
+        .all(db)
+        .await?;
+    let mut approved: HashMap<i32, usize> = HashMap::new();
+    for r in &designated {
+        if let Some(s) = r.council_session_id {
+            *approved.entry(s).or_default() += 1;
+        }
+    }
+    Ok(sessions
+        .into_iter()
+        .map(|session| SessionSummary {
+            approved: approved.get(&session.id).copied().unwrap_or(0),
+            session,
+        })
+        .collect())
+}
+
+/// The bureau's cases that a council may approve now, by designation date.
+pub async fn candidates<C: ConnectionTrait>(
+    db: &C,
+    bureau_id: &str,
+) -> Result<Vec<reception_request::Model>> {
+    Ok(reception_request::Entity::find()
+        .filter(reception_request::Column::BureauId.eq(bureau_id))
+        .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
+        .order_by_asc(reception_request::Column::DesignationDate)
+        .all(db)
+        .await?)
+}
+
+/// The first prefecture code of an office ("" when the office or its list is empty).
+pub async fn office_prefecture<C: ConnectionTrait>(db: &C, office_id: i32) -> Result<String> {
+    Ok(office::Entity::find_by_id(office_id)
+        .one(db)
+        .await?
+        .and_then(|o| o.prefectures.split(',').next().map(str::to_owned))
+        .unwrap_or_default())
+}
+
+/// A session to record.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub bureau_id: String,
+    /// Two-digit prefecture code.
+    pub prefecture: String,
+    pub held_on: NaiveDate,
+    pub name: String,
+}
+
+/// The bureau's session for that prefecture and day, created (with its audit entry,
+/// in one transaction) when there is none yet.
+pub async fn find_or_create(
+    db: &DatabaseConnection,
+    new: NewSession,
+    actor: &Actor,
+) -> Result<council_session::Model> {
+    let existing = council_session::Entity::find()
+        .filter(council_session::Column::BureauId.eq(&new.bureau_id))
+        .filter(council_session::Column::Prefecture.eq(&new.prefecture))
+        .filter(council_session::Column::HeldOn.eq(new.held_on))
+        .one(db)
+        .await?;
+    if let Some(existing) = existing {
+        return Ok(existing);
+    }
+    let txn = db.begin().await?;
+    let row = council_session::ActiveModel {
+        bureau_id: Set(new.bureau_id),
+        prefecture: Set(new.prefecture),
+        held_on: Set(new.held_on),
+        name: Set(new.name),
+        notes: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "council.create",
+        "council_session",
+        row.id,
+        None,
+        serde_json::to_value(&row).ok(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}

@@ -1,0 +1,317 @@
+//! The case list page (案件一覧, `GET /cases`): the filter form, one page of rows, the
+//! page links and the sortable column headers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use chrono::NaiveDate;
+use uketsuke_domain::{RequestKind, today_in_japan};
+use uketsuke_store::cases::{ListRow, SortKey};
+use uketsuke_store::dashboard::effective_answer_due;
+use uketsuke_store::lifecycle::{CaseStatus, NumberStatus};
+
+use super::{Filters, ListParams, PAGE_SIZE, offices_of};
+use crate::auth::CurrentUser;
+use crate::error::Error;
+use crate::layout::Layout;
+use crate::state::AppState;
+use crate::view::JpDate;
+
+/// One row of the list.
+pub struct CaseRow {
+    pub id: i32,
+    pub received: JpDate,
+    pub facility_name: String,
+    pub kind_label: &'static str,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub designation: JpDate,
+    pub due: JpDate,
+    pub due_overridden: bool,
+    pub overdue: bool,
+    pub code: String,
+    pub code_note: &'static str,
+    pub office: String,
+}
+
+/// One `<option>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A link to a page of the list.
+pub struct PageLink {
+    pub number: u64,
+    pub href: String,
+    pub current: bool,
+}
+
+/// A sortable column header.
+pub struct SortHeader {
+    pub label: &'static str,
+    pub href: String,
+    /// `ascending` / `descending` when the list is sorted by it (for `aria-sort`).
+    pub aria_sort: &'static str,
+    pub arrow: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases.html")]
+pub struct CasesPage {
+    layout: Layout,
+    params: ListParams,
+    errors: BTreeMap<&'static str, String>,
+    notice: Option<String>,
+    statuses: Vec<Choice>,
+    offices: Vec<Choice>,
+    office_fixed: Option<String>,
+    kinds: Vec<Choice>,
+    sorts: Vec<Choice>,
+    descending: bool,
+    overdue: bool,
+    rows: Vec<CaseRow>,
+    total: u64,
+    /// More than [`LIST_LIMIT`] cases match: `total` is the limit.
+    capped: bool,
+    first_shown: u64,
+    last_shown: u64,
+    page: u64,
+    pages: u64,
+    page_links: Vec<PageLink>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    headers: Vec<SortHeader>,
+    query: String,
+    today: JpDate,
+}
+
+impl CasesPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+/// The page numbers to link: the first, the last and two either side of the current,
+/// with `0` standing for a gap (…).
+fn page_window(page: u64, pages: u64) -> Vec<u64> {
+    let mut out = Vec::new();
+    for n in 1..=pages {
+        if n == 1 || n == pages || n.abs_diff(page) <= 2 {
+            out.push(n);
+        } else if out.last().is_some_and(|&l| l != 0) {
+            out.push(0);
+        }
+    }
+    out
+}
+
+fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> CaseRow {
+    let r = &row.request;
+    let due = effective_answer_due(r);
+    let number = row.number.as_ref();
+    CaseRow {
+        id: r.id,
+        received: JpDate::new(r.received_on),
+        facility_name: r.facility_name.clone(),
+        kind_label: r.kind.label(),
+        status: r.status.as_str(),
+        status_label: r.status.label(),
+        designation: JpDate::new(r.designation_date),
+        due: JpDate::new(due),
+        due_overridden: r.answer_due_override.is_some(),
+        overdue: due < today && CaseStatus::AWAITING_ANSWER.contains(&r.status),
+        code: number.map(|n| n.code.clone()).unwrap_or_default(),
+        code_note: match number.map(|n| n.status) {
+            Some(NumberStatus::Proposed) => "（起案中）",
+            Some(NumberStatus::Void) => "（無効）",
+            _ => "",
+        },
+        office: r
+            .office_id
+            .and_then(|id| offices.get(&id).cloned())
+            .unwrap_or_default(),
+    }
+}
+
+/// `GET /cases`.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<ListParams>,
+) -> Result<CasesPage, Error> {
+    list_page(&state, &user, params, None).await
+}
+
+pub(super) async fn list_page(
+    state: &AppState,
+    user: &CurrentUser,
+    params: ListParams,
+    notice: Option<String>,
+) -> Result<CasesPage, Error> {
+    let today = today_in_japan();
+    let offices = offices_of(state, user).await?;
+    let f = Filters::parse(&params, &offices);
+    let found = uketsuke_store::cases::list(
+        &state.db,
+        &user.scope(),
+        &f.query(state, user, today),
+        today,
+        f.page,
+        PAGE_SIZE,
+    )
+    .await?;
+    let (total, capped, page, pages) = (found.total, found.capped, found.page, found.pages);
+    let office_names: HashMap<i32, String> =
+        offices.iter().map(|o| (o.id, o.name.clone())).collect();
+    let rows: Vec<CaseRow> = found
+        .rows
+        .iter()
+        .map(|r| row_of(r, &office_names, today))
+        .collect();
+
+    let query = f.query_string();
+    let href = |n: u64| format!("/cases?{query}&page={n}");
+    let page_links = page_window(page, pages)
+        .into_iter()
+        .map(|n| PageLink {
+            number: n,
+            href: if n == 0 { String::new() } else { href(n) },
+            current: n == page,
+        })
+        .collect();
+    let headers = SortHeader::all(&f);
+    let office_fixed = user.user.office_id.map(|id| {
+        office_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("事務所 {id}"))
+    });
+    let shown = rows.len() as u64;
+    Ok(CasesPage {
+        layout: Layout::signed_in(state, user),
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.as_str().to_owned(),
+                label: s.label().to_owned(),
+                selected: f.status == Some(*s),
+            })
+            .collect(),
+        offices: offices
+            .iter()
+            .map(|o| Choice {
+                value: o.id.to_string(),
+                label: o.name.clone(),
+                selected: f.office == Some(o.id),
+            })
+            .collect(),
+        office_fixed,
+        kinds: RequestKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str().to_owned(),
+                label: k.label().to_owned(),
+                selected: f.kind == Some(*k),
+            })
+            .collect(),
+        sorts: SortKey::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str().to_owned(),
+                label: k.label().to_owned(),
+                selected: f.sort == *k,
+            })
+            .collect(),
+        descending: f.descending,
+        overdue: f.overdue,
+        rows,
+        total,
+        capped,
+        first_shown: if shown == 0 {
+            0
+        } else {
+            (page - 1) * PAGE_SIZE + 1
+        },
+        last_shown: (page - 1) * PAGE_SIZE + shown,
+        page,
+        pages,
+        page_links,
+        prev_href: (page > 1).then(|| href(page - 1)),
+        next_href: (page < pages).then(|| href(page + 1)),
+        headers,
+        query,
+        today: JpDate::new(today),
+        errors: f.errors,
+        notice,
+        params,
+    })
+}
+
+impl SortHeader {
+    /// The list's column headers in display order; a sortable one links to the list
+    /// sorted by it (a second click reverses the order).
+    fn all(f: &Filters) -> Vec<SortHeader> {
+        let columns = [
+            ("受付日", Some(SortKey::Received)),
+            ("名称", Some(SortKey::Name)),
+            ("種別", None),
+            ("状態", None),
+            ("指定希望日", Some(SortKey::Designation)),
+            ("回答期限", Some(SortKey::Due)),
+            ("受付番号", None),
+            ("事務所", None),
+        ];
+        columns
+            .into_iter()
+            .map(|(label, key)| {
+                let Some(key) = key else {
+                    return SortHeader {
+                        label,
+                        href: String::new(),
+                        aria_sort: "",
+                        arrow: "",
+                    };
+                };
+                let current = f.sort == key;
+                let mut link = f.clone();
+                link.sort = key;
+                link.descending = if current {
+                    !f.descending
+                } else {
+                    key.default_descending()
+                };
+                SortHeader {
+                    label,
+                    href: format!("/cases?{}", link.query_string()),
+                    aria_sort: match (current, f.descending) {
+                        (false, _) => "",
+                        (true, false) => "ascending",
+                        (true, true) => "descending",
+                    },
+                    arrow: match (current, f.descending) {
+                        (false, _) => "",
+                        (true, false) => "▲",
+                        (true, true) => "▼",
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_window_keeps_the_ends_and_the_neighbourhood() {
+        assert_eq!(page_window(1, 1), vec![1]);
+        assert_eq!(page_window(1, 3), vec![1, 2, 3]);
+        assert_eq!(page_window(6, 12), vec![1, 0, 4, 5, 6, 7, 8, 0, 12]);
+    }
+}

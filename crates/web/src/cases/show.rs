@@ -1,0 +1,220 @@
+//! The case page (案件詳細, `GET /cases/{id}`): every field of 別紙1, the deadlines,
+//! the verdict, the numbers, the sibling, the council session, the history and what the
+//! user may do now; with a notice on top after an action.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::Value;
+use uketsuke_domain::today_in_japan;
+use uketsuke_store::cases::CaseDetail;
+use uketsuke_store::dashboard::effective_answer_due;
+use uketsuke_store::entities::reception_request;
+use uketsuke_store::lifecycle::{CaseStatus, Decision, FounderKind, NumberStatus};
+
+use super::history::{HistoryLine, history_lines};
+use crate::auth::CurrentUser;
+use crate::error::Error;
+use crate::layout::Layout;
+use crate::state::AppState;
+use crate::view::{JpDate, jst};
+
+/// A number issued for the case.
+pub struct NumberLine {
+    pub code: String,
+    pub status: &'static str,
+    pub live: bool,
+    pub proposed: bool,
+    pub status_label: &'static str,
+    pub combined_dental: bool,
+    pub created: String,
+    pub approved: String,
+    pub voided: String,
+    pub void_reason: String,
+}
+
+/// The 医科/歯科 sibling.
+pub struct SiblingLink {
+    pub id: i32,
+    pub facility_name: String,
+    pub kind_label: &'static str,
+    pub status_label: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    layout: Layout,
+    r: reception_request::Model,
+    kind_label: &'static str,
+    status_label: &'static str,
+    bureau_name: String,
+    office_name: String,
+    designation: JpDate,
+    request_date: Option<JpDate>,
+    received: JpDate,
+    submission_deadline: JpDate,
+    answer_due: JpDate,
+    answer_due_override: Option<JpDate>,
+    effective_due: JpDate,
+    overdue: bool,
+    implementing_body_due: JpDate,
+    answered: Option<JpDate>,
+    returned: Option<JpDate>,
+    withdrawn: Option<JpDate>,
+    designated: Option<JpDate>,
+    founder_corporation: bool,
+    judged_return: bool,
+    decision_label: &'static str,
+    reasons: Vec<String>,
+    warnings: Vec<String>,
+    numbers: Vec<NumberLine>,
+    sibling: Option<SiblingLink>,
+    council: Option<(String, JpDate)>,
+    facility_phone: String,
+    history: Vec<HistoryLine>,
+    actions: crate::actions::Panel,
+    notice: Option<Notice>,
+}
+
+/// A JSON array of texts as stored in `reasons` / `warnings`.
+pub(super) fn texts(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect(),
+        Value::String(s) => serde_json::from_str::<Vec<String>>(s).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn number_status_label(s: NumberStatus) -> &'static str {
+    match s {
+        NumberStatus::Proposed => "起案中（決裁待ち）",
+        other => other.label(),
+    }
+}
+
+/// A message at the top of the case page: what was just done, or why it was not.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+impl Notice {
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            error: true,
+        }
+    }
+
+    /// The word for an action just done (`?done=approve`).
+    fn done(action: &str) -> Option<Self> {
+        let action = uketsuke_store::lifecycle::Action::parse(action)?;
+        Some(Self {
+            text: format!("「{}」を記録しました。", action.label()),
+            error: false,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    done: String,
+}
+
+/// `GET /cases/{id}`.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Query(query): Query<ShowQuery>,
+) -> Result<CasePage, Error> {
+    case_page(&state, &user, id, Notice::done(&query.done)).await
+}
+
+/// The case page, with a notice on top if any.
+pub async fn case_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i32,
+    notice: Option<Notice>,
+) -> Result<CasePage, Error> {
+    let db = &state.db;
+    let today = today_in_japan();
+    let CaseDetail {
+        case: r,
+        facility,
+        numbers,
+        sibling,
+        council,
+        bureau_name,
+        office_name,
+    } = uketsuke_store::cases::detail(db, &user.scope(), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let sibling = sibling.map(|s| SiblingLink {
+        id: s.id,
+        facility_name: s.facility_name,
+        kind_label: s.kind.label(),
+        status_label: s.status.label(),
+    });
+    let council = council.map(|c| (c.name, JpDate::new(c.held_on)));
+    let history = history_lines(&uketsuke_store::cases::history(db, &r, &numbers).await?);
+
+    let due = effective_answer_due(&r);
+    let actions = crate::actions::panel(state, user, &r).await?;
+    Ok(CasePage {
+        actions,
+        notice,
+        layout: Layout::signed_in(state, user),
+        kind_label: r.kind.label(),
+        status_label: r.status.label(),
+        bureau_name,
+        office_name,
+        designation: JpDate::new(r.designation_date),
+        request_date: JpDate::opt(r.request_date),
+        received: JpDate::new(r.received_on),
+        submission_deadline: JpDate::new(r.submission_deadline),
+        answer_due: JpDate::new(r.answer_due),
+        answer_due_override: JpDate::opt(r.answer_due_override),
+        effective_due: JpDate::new(due),
+        overdue: due < today && CaseStatus::AWAITING_ANSWER.contains(&r.status),
+        implementing_body_due: JpDate::new(r.implementing_body_due),
+        answered: JpDate::opt(r.answered_on),
+        returned: JpDate::opt(r.returned_on),
+        withdrawn: JpDate::opt(r.withdrawn_on),
+        designated: JpDate::opt(r.designated_on),
+        founder_corporation: r.founder_kind == FounderKind::Corporation,
+        judged_return: r.decision == Decision::Return,
+        decision_label: r.decision.label(),
+        reasons: texts(&r.reasons),
+        warnings: texts(&r.warnings),
+        numbers: numbers
+            .iter()
+            .map(|n| NumberLine {
+                code: n.code.clone(),
+                status: n.status.as_str(),
+                live: n.status.is_live(),
+                proposed: n.status == NumberStatus::Proposed,
+                status_label: number_status_label(n.status),
+                combined_dental: n.combined_dental,
+                created: jst(n.created_at),
+                approved: n.approved_at.map(jst).unwrap_or_default(),
+                voided: n.voided_at.map(jst).unwrap_or_default(),
+                void_reason: n.void_reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        sibling,
+        council,
+        facility_phone: facility.and_then(|f| f.phone).unwrap_or_default(),
+        history,
+        r,
+    })
+}
