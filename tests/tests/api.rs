@@ -194,6 +194,14 @@ async fn a_case_goes_from_entry_to_designation_through_the_api() {
     let (status, list) = get(&app, "/api/v1/requests?status=designated", &clerk).await;
     assert_eq!(status, 200);
     assert_eq!(list["total"], 1);
+    assert_eq!(list["capped"], false);
+    let (_, by_name) = get(&app, "/api/v1/requests?name=ＡＰＩ", &clerk).await;
+    assert_eq!(
+        by_name["total"], 1,
+        "the name search folds width: {by_name}"
+    );
+    let (_, other) = get(&app, "/api/v1/requests?status=received", &clerk).await;
+    assert_eq!(other["total"], 0);
     assert_eq!(list["items"][0]["id"], id);
     assert_eq!(list["items"][0]["number"], code.as_str());
     let (status, deliveries) = get(&app, "/api/v1/deliveries", &clerk).await;
@@ -232,6 +240,19 @@ async fn bad_input_stale_versions_roles_and_statuses_are_answered_plainly() {
     for f in ["kind", "facility_name", "designation_date", "founder_name"] {
         assert!(fields.contains(&f), "{f} is named: {body}");
     }
+
+    let (status, body) = get(&app, "/api/v1/requests?month=いつか&due_within=x", &clerk).await;
+    assert_eq!(status, 422, "{body}");
+    let named: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        named.contains(&"month") && named.contains(&"due_within"),
+        "{body}"
+    );
 
     let (status, body) = post(&app, "/api/v1/requests", &viewer, new_request("閲覧医院")).await;
     assert_eq!(status, 403, "{body}");

@@ -3,12 +3,11 @@
 //! their 一覧表; the delivery log. Every read is limited to the caller's [`Scope`].
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
-use uketsuke_domain::{InstitutionCode, RequestKind, search_key};
+use uketsuke_domain::InstitutionCode;
 use uketsuke_export::ListRow;
 
 use crate::audit::{self, Actor};
@@ -84,102 +83,6 @@ pub async fn case<C: ConnectionTrait>(
         numbers,
         history,
     }))
-}
-
-/// How the API's list is ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Sort {
-    /// Newest entry first (the default).
-    #[default]
-    Id,
-    ReceivedOn,
-    DesignationDate,
-    AnswerDue,
-}
-
-/// The API's list filters.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub status: Option<CaseStatus>,
-    pub kind: Option<RequestKind>,
-    pub office_id: Option<i32>,
-    /// The designation month: its first day.
-    pub month: Option<NaiveDate>,
-    /// Part of the facility's name (width, kana and spaces folded).
-    pub name: Option<String>,
-    pub sort: Sort,
-    pub descending: bool,
-    /// From 1.
-    pub page: u64,
-    pub per_page: u64,
-}
-
-/// A page of cases within `scope`, with the total count.
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    scope: &Scope,
-    q: &ListQuery,
-) -> Result<(Vec<reception_request::Model>, u64)> {
-    use reception_request::Column as Col;
-    let mut cond = Condition::all().add(Col::BureauId.eq(&scope.bureau_id));
-    if let Some(office) = scope.office_id.or(q.office_id) {
-        cond = cond.add(Col::OfficeId.eq(office));
-    }
-    if let Some(s) = q.status {
-        cond = cond.add(Col::Status.eq(s));
-    }
-    if let Some(k) = q.kind {
-        cond = cond.add(Col::Kind.eq(k));
-    }
-    if let Some(first) = q.month {
-        let next = first
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(NaiveDate::MAX);
-        cond = cond
-            .add(Col::DesignationDate.gte(first))
-            .add(Col::DesignationDate.lt(next));
-    }
-    if let Some(name) = q.name.as_deref().map(search_key).filter(|k| !k.is_empty()) {
-        let pattern = format!(
-            "%{}%",
-            name.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let ids = sea_orm::sea_query::Query::select()
-            .column(facility::Column::Id)
-            .from(facility::Entity)
-            .and_where(facility::Column::BureauId.eq(&scope.bureau_id))
-            .and_where(
-                Expr::col(facility::Column::NameSearch)
-                    .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-            )
-            .to_owned();
-        cond = cond.add(Col::FacilityId.in_subquery(ids));
-    }
-    let column = match q.sort {
-        Sort::Id => Col::Id,
-        Sort::ReceivedOn => Col::ReceivedOn,
-        Sort::DesignationDate => Col::DesignationDate,
-        Sort::AnswerDue => Col::AnswerDue,
-    };
-    let order = if q.descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    let query = reception_request::Entity::find()
-        .filter(cond)
-        .order_by(column, order.clone())
-        .order_by(Col::Id, order);
-    let total = query.clone().count(conn).await?;
-    let per_page = q.per_page.clamp(1, 200);
-    let rows = query
-        .offset(q.page.saturating_sub(1) * per_page)
-        .limit(per_page)
-        .all(conn)
-        .await?;
-    Ok((rows, total))
 }
 
 /// The numbers of several cases at once, by case id, oldest first.

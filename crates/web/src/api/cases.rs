@@ -7,11 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use uketsuke_domain::{RequestKind, parse_date};
-use uketsuke_store::lifecycle::{self, Action, CaseStatus, Command};
+use uketsuke_domain::parse_date;
 use uketsuke_store::users::Role;
-use uketsuke_store::views::{self, CaseView, ListQuery, Sort};
-use utoipa::{IntoParams, ToSchema};
+use uketsuke_store::views::{self, CaseView};
+use utoipa::ToSchema;
 
 use super::{ApiError, ApiUser, FieldError};
 use crate::new_request::{self, Fields};
@@ -206,7 +205,7 @@ impl Case {
     }
 }
 
-async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<CaseView, ApiError> {
+pub(super) async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<CaseView, ApiError> {
     views::case(&state.db, &user.scope(), id)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -334,45 +333,24 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(Case::of(&view, true))).into_response())
 }
 
-/// The list's query.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// A status id (`received`, …).
-    pub status: Option<String>,
-    /// `medical`, `dental` or `pharmacy`.
-    pub kind: Option<String>,
-    /// An office id.
-    pub office: Option<i32>,
-    /// The designation month, `2027-04`.
-    pub month: Option<String>,
-    /// Part of the facility's name (width, kana and spaces are ignored).
-    pub name: Option<String>,
-    /// `id` (default), `received_on`, `designation_date` or `answer_due`.
-    pub sort: Option<String>,
-    /// `asc` or `desc` (default `desc` for `id`, else `asc`).
-    pub order: Option<String>,
-    /// From 1.
-    pub page: Option<u64>,
-    /// 1–200, default 50.
-    pub per_page: Option<u64>,
-}
-
-/// A page of cases.
+/// A page of cases (50 a page; counted up to 1,000 like the page).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CaseList {
+    /// The matching cases, counted up to 1,000.
     pub total: u64,
+    /// More than 1,000 match: narrow the query to count them.
+    pub capped: bool,
     pub page: u64,
-    pub per_page: u64,
+    pub pages: u64,
     pub items: Vec<Case>,
 }
 
-/// List the cases of the token's bureau (and office).
+/// List the cases of the token's bureau (and office), with the case list's filters,
+/// sorting and paging (the same parameters as `/cases`).
 #[utoipa::path(
     get,
     path = "/api/v1/requests",
-    params(ListParams),
+    params(crate::cases::ListParams),
     responses(
         (status = 200, body = CaseList),
         (status = 401, body = super::ErrorBody),
@@ -383,107 +361,55 @@ pub struct CaseList {
 pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(p): Query<ListParams>,
+    Query(p): Query<crate::cases::ListParams>,
 ) -> Result<Json<CaseList>, ApiError> {
-    let mut problems = Vec::new();
-    let mut bad = |field: &str, message: String| {
-        problems.push(FieldError {
-            field: field.into(),
-            message,
+    let scope = user.scope();
+    let offices = uketsuke_store::cases::offices(&state.db, &scope).await?;
+    let filters = crate::cases::Filters::parse(&p, &offices);
+    if !filters.errors().is_empty() {
+        return Err(ApiError::fields(
+            filters
+                .errors()
+                .iter()
+                .map(|(field, message)| FieldError {
+                    field: (*field).to_owned(),
+                    message: message.clone(),
+                })
+                .collect(),
+        ));
+    }
+    let today = today_in_japan();
+    let query = filters.query_on(&state.calendar(&scope.bureau_id), today);
+    let page = uketsuke_store::cases::list(
+        &state.db,
+        &scope,
+        &query,
+        today,
+        filters.page(),
+        crate::cases::PAGE_SIZE,
+    )
+    .await?;
+    let items = page
+        .rows
+        .into_iter()
+        .map(|row| {
+            let view = CaseView {
+                prefecture: String::new(),
+                case: row.request,
+                numbers: row.number.into_iter().collect(),
+                history: Vec::new(),
+            };
+            Case::of(&view, false)
         })
-    };
-    let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => {
-            let found = CaseStatus::parse(s);
-            if found.is_none() {
-                bad("status", format!("状態「{s}」はありません"));
-            }
-            found
-        }
-    };
-    let kind = match p.kind.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => match s.parse::<RequestKind>() {
-            Ok(k) => Some(k),
-            Err(e) => {
-                bad("kind", e.to_string());
-                None
-            }
-        },
-    };
-    let month = match p.month.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => match parse_date(&format!("{s}-01")).or_else(|_| parse_date(s)) {
-            Ok(d) => d.with_day(1),
-            Err(_) => {
-                bad(
-                    "month",
-                    format!("指定月は 2027-04 の形で指定してください（{s}）"),
-                );
-                None
-            }
-        },
-    };
-    let sort = match p.sort.as_deref().unwrap_or("id") {
-        "id" | "" => Sort::Id,
-        "received_on" => Sort::ReceivedOn,
-        "designation_date" => Sort::DesignationDate,
-        "answer_due" => Sort::AnswerDue,
-        other => {
-            bad("sort", format!("並び順「{other}」は使えません"));
-            Sort::Id
-        }
-    };
-    let descending = match p.order.as_deref() {
-        Some("asc") => false,
-        Some("desc") => true,
-        None | Some("") => sort == Sort::Id,
-        Some(other) => {
-            bad(
-                "order",
-                format!("「{other}」ではなく asc か desc を指定してください"),
-            );
-            false
-        }
-    };
-    if !problems.is_empty() {
-        return Err(ApiError::fields(problems));
-    }
-    let query = ListQuery {
-        status,
-        kind,
-        office_id: p.office,
-        month,
-        name: p.name.clone(),
-        sort,
-        descending,
-        page: p.page.unwrap_or(1).max(1),
-        per_page: p.per_page.unwrap_or(50).clamp(1, 200),
-    };
-    let (rows, total) = views::list(&state.db, &user.scope(), &query).await?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let mut numbers = views::numbers_by_case(&state.db, &ids).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        let numbers = numbers.remove(&r.id).unwrap_or_default();
-        let view = CaseView {
-            prefecture: String::new(),
-            case: r,
-            numbers,
-            history: Vec::new(),
-        };
-        items.push(Case::of(&view, false));
-    }
+        .collect();
     Ok(Json(CaseList {
-        total,
-        page: query.page,
-        per_page: query.per_page,
+        total: page.total,
+        capped: page.capped,
+        page: page.page,
+        pages: page.pages,
         items,
     }))
 }
-
-use chrono::Datelike;
 
 /// Read one case, with its history.
 #[utoipa::path(
@@ -503,132 +429,4 @@ pub async fn show(
     Path(id): Path<i32>,
 ) -> Result<Json<Case>, ApiError> {
     Ok(Json(Case::of(&load(&state, &user, id).await?, true)))
-}
-
-/// The body of an action.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct ActionBody {
-    /// The case's version as last read (required).
-    pub version: Option<i32>,
-    /// 返戻・未指定・無効化の理由.
-    pub reason: Option<String>,
-    /// 郡市区番号 for `propose` (default: the one suggested from the registry).
-    pub district: Option<String>,
-    /// For `propose` on a case judged 返戻相当: the reasons were read.
-    pub acknowledge_return: Option<bool>,
-    /// For `void`: which number (default: the case's only live number).
-    pub number_id: Option<i32>,
-}
-
-/// Act on a case: `propose`, `approve`, `answer`, `return`, `withdraw`, `void` or
-/// `not-designated`.
-#[utoipa::path(
-    post,
-    path = "/api/v1/requests/{id}/{action}",
-    params(
-        ("id" = i32, Path, description = "The case's id"),
-        ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated"),
-    ),
-    request_body = ActionBody,
-    responses(
-        (status = 200, description = "The case after the action", body = Case),
-        (status = 401, body = super::ErrorBody),
-        (status = 403, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody),
-        (status = 409, description = "他の職員が先に処理しました", body = super::ErrorBody),
-        (status = 422, body = super::ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn act(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path((id, action)): Path<(i32, String)>,
-    Json(body): Json<ActionBody>,
-) -> Result<Json<Case>, ApiError> {
-    let action = Action::parse(&action)
-        .filter(|a| {
-            matches!(
-                a,
-                Action::Propose
-                    | Action::Approve
-                    | Action::Answer
-                    | Action::Return
-                    | Action::Withdraw
-                    | Action::Void
-                    | Action::NotDesignated
-            )
-        })
-        .ok_or_else(ApiError::not_found)?;
-    let version = body
-        .version
-        .ok_or_else(|| ApiError::field("version", "案件の版（version）を指定してください"))?;
-    let today = today_in_japan();
-    let reason = body.reason.clone().unwrap_or_default();
-    let command = match action {
-        Action::Propose => {
-            let district = match body.district.as_deref() {
-                Some(text) => crate::actions::parse_district(text).ok_or_else(|| {
-                    ApiError::field(
-                        "district",
-                        format!("郡市区番号は 00〜99 の数字です（{text}）"),
-                    )
-                })?,
-                None => suggested_district(&state, &user, id).await?,
-            };
-            Command::Propose {
-                district,
-                acknowledge_return: body.acknowledge_return.unwrap_or(false),
-                policy: state.numbering,
-            }
-        }
-        Action::Approve => Command::Approve,
-        Action::Answer => Command::Answer { on: today },
-        Action::Return => Command::Return { reason, on: today },
-        Action::Withdraw => Command::Withdraw { on: today },
-        Action::NotDesignated => Command::NotDesignated { reason },
-        _ => {
-            let number_id = match body.number_id {
-                Some(n) => n,
-                None => {
-                    let view = load(&state, &user, id).await?;
-                    let live: Vec<_> = view.numbers.iter().filter(|n| n.status.is_live()).collect();
-                    match live.as_slice() {
-                        [one] => one.id,
-                        [] => {
-                            return Err(ApiError::new(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "無効にできる受付番号がありません",
-                            ));
-                        }
-                        _ => {
-                            return Err(ApiError::field(
-                                "number_id",
-                                "有効な番号が複数あります。number_id で指定してください",
-                            ));
-                        }
-                    }
-                }
-            };
-            Command::Void { number_id, reason }
-        }
-    };
-    lifecycle::apply(&state.db, &user.caller(), id, Some(version), &command).await?;
-    Ok(Json(Case::of(&load(&state, &user, id).await?, true)))
-}
-
-/// The 郡市区番号 suggested from the registry for a case's address.
-async fn suggested_district(state: &AppState, user: &ApiUser, id: i32) -> Result<u8, ApiError> {
-    let view = load(state, user, id).await?;
-    let prefecture = uketsuke_domain::Prefecture::parse(&view.prefecture)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    uketsuke_store::issuance::suggest_district(&state.db, prefecture, &view.case.facility_address)
-        .await?
-        .ok_or_else(|| {
-            ApiError::field(
-                "district",
-                "郡市区番号を既存の医療機関から推定できませんでした。district で指定してください",
-            )
-        })
 }

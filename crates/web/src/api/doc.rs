@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{cases, council};
+use super::{actions, cases, council};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +17,7 @@ use super::{cases, council};
         cases::create,
         cases::list,
         cases::show,
-        cases::act,
+        actions::act,
         council::create,
         council::show,
         council::list_xlsx,

@@ -11,6 +11,7 @@
 //! or office's), 409 (someone else changed the case first), 422 (bad input, or not
 //! allowed from the case's status).
 
+mod actions;
 mod cases;
 mod council;
 mod doc;
@@ -35,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(doc::openapi_json))
         .route("/api/v1/requests", get(cases::list).post(cases::create))
         .route("/api/v1/requests/{id}", get(cases::show))
-        .route("/api/v1/requests/{id}/{action}", post(cases::act))
+        .route("/api/v1/requests/{id}/{action}", post(actions::act))
         .route("/api/v1/council-sessions", post(council::create))
         .route("/api/v1/council-sessions/{id}", get(council::show))
         .route(

@@ -53,10 +53,13 @@ const MAX_DUE_WITHIN: u32 = 250;
 
 // ───────────────────────────── the list's query ─────────────────────────────
 
-/// The list's query string, as the GET form sends it (every field may be empty).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The list's query string, as the GET form sends it (every field may be empty). The
+/// JSON API's list takes the same parameters.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// received | proposed | issued | answered | designated | not_designated | returned | withdrawn
     pub status: String,
     pub office: String,
     pub kind: String,
@@ -84,7 +87,7 @@ pub struct ListParams {
 /// The filters, parsed; with a message for each field that could not be read (that
 /// filter is then not applied).
 #[derive(Debug, Clone)]
-pub(crate) struct Filters {
+pub struct Filters {
     status: Option<CaseStatus>,
     office: Option<i32>,
     kind: Option<RequestKind>,
@@ -124,7 +127,7 @@ fn digits(input: &str) -> String {
 
 impl Filters {
     /// Reads the query. `offices` are the bureau's offices the user may pick from.
-    fn parse(p: &ListParams, offices: &[office::Model]) -> Self {
+    pub(crate) fn parse(p: &ListParams, offices: &[office::Model]) -> Self {
         let mut errors = BTreeMap::new();
         let status = CaseStatus::parse(p.status.trim());
         let office = p
@@ -217,14 +220,21 @@ impl Filters {
     /// The store's query of this view; "due within N open days" is counted on the
     /// calendar of the user's bureau from `today`.
     fn query(&self, state: &AppState, user: &CurrentUser, today: NaiveDate) -> CaseQuery {
+        self.query_on(&state.calendar(&user.user.bureau_id), today)
+    }
+
+    /// The store's query, "due within N open days" counted on `calendar` from `today`.
+    pub(crate) fn query_on(
+        &self,
+        calendar: &uketsuke_rules::calendar::Calendar,
+        today: NaiveDate,
+    ) -> CaseQuery {
         CaseQuery {
             status: self.status,
             office: self.office,
             kind: self.kind,
             month: self.month,
-            due_within_limit: self
-                .due_within
-                .map(|n| state.calendar(&user.user.bureau_id).add_open_days(today, n)),
+            due_within_limit: self.due_within.map(|n| calendar.add_open_days(today, n)),
             overdue: self.overdue,
             name_key: self.name_key.clone(),
             code: self.code.clone(),
@@ -232,6 +242,16 @@ impl Filters {
             sort: self.sort,
             descending: self.descending,
         }
+    }
+
+    /// The problems with the query, by parameter.
+    pub(crate) fn errors(&self) -> &BTreeMap<&'static str, String> {
+        &self.errors
+    }
+
+    /// The page asked for (from 1).
+    pub(crate) fn page(&self) -> u64 {
+        self.page
     }
 
     /// The query string of this view (without the page), for links and downloads.
