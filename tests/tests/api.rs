@@ -548,3 +548,16 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         "bearer"
     );
 }
+
+#[tokio::test]
+async fn a_retroactive_request_is_recorded_and_judged_for_return() {
+    let app = TestApp::spawn().await;
+    let clerk = token(&app, "tanto", "clerk", BUREAU).await;
+    let mut body = new_request("遡及希望医院");
+    body["retroactive"] = json!(true);
+    let (status, created) = post(&app, "/api/v1/requests", &clerk, body).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["verdict"]["decision"], "return");
+    let reasons = created["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("遡及"), "{reasons}");
+}

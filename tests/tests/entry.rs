@@ -292,3 +292,70 @@ async fn a_request_entered_by_form_records_the_office_that_received_it() {
         .unwrap();
     assert_eq!(saved.office_id, Some(tokyo));
 }
+
+/// The day the paper arrived, typed in 和暦, is the 受付日 the deadlines are judged on;
+/// a bad one is named beside its field; 遡及 marked at intake is judged for return.
+#[tokio::test]
+async fn the_entry_form_takes_the_day_the_paper_arrived_and_a_retroactive_mark() {
+    let app = TestApp::spawn().await;
+    app.create_user("tanto", "clerk", "kanto-shinetsu").await;
+    app.login("tanto", "pw-tanto-0123456789").await;
+    let post = |received: &'static str, retroactive: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            let csrf = app.csrf("/requests/new").await;
+            app.post_form(
+                "/requests/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("received_on", received),
+                    ("retroactive", retroactive),
+                    ("kind", "medical"),
+                    ("facility_name", name),
+                    ("facility_address", "東京都新宿区西新宿2-8-1"),
+                    ("designation_date", "令和9年4月1日"),
+                    ("founder_kind", "person"),
+                    ("founder_name", "厚生 太郎"),
+                    ("contact_phone", "03-5321-1111"),
+                ],
+            )
+            .await
+        }
+    };
+    let response = post("令和8年11月2日", "", "受付日医院").await;
+    assert_eq!(response.status(), 303);
+    let id: i32 = response.headers()["location"].to_str().unwrap()[7..]
+        .parse()
+        .unwrap();
+    let saved = uketsuke_store::entities::reception_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        saved.received_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+    );
+    assert!(!saved.retroactive);
+
+    let response = post("いつか", "", "受付日誤り医院").await;
+    assert_eq!(response.status(), 200, "the form again");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("id=\"received_on-error\">")
+            && !html.contains("id=\"received_on-error\"></p>")
+    );
+
+    let response = post("", "1", "遡及医院").await;
+    assert_eq!(response.status(), 303);
+    let id: i32 = response.headers()["location"].to_str().unwrap()[7..]
+        .parse()
+        .unwrap();
+    let saved = uketsuke_store::entities::reception_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(saved.retroactive);
+    assert_eq!(saved.decision, uketsuke_store::lifecycle::Decision::Return);
+}

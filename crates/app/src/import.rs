@@ -200,6 +200,7 @@ async fn import_requests(
         policy: context.policy,
         office_id,
         received: crate::jobs::now_in_japan().date(),
+        retroactive: false,
     };
     let forms: Vec<&RequestForm> = ready.iter().map(|item| &item.value).collect();
     match save_forms(db, &intake, &forms, actor).await {

@@ -23,8 +23,11 @@ pub struct Intake<'a> {
     pub policy: &'a EligibilityPolicy,
     /// The office that received them, if known.
     pub office_id: Option<i32>,
-    /// The day they were received (受付日).
+    /// The day they were received (受付日): the day the paper reached the office, which
+    /// may be days before anyone typed it in; deadlines are judged on it.
     pub received: NaiveDate,
+    /// 遡及指定: the facility asks to be designated retroactively (not eligible).
+    pub retroactive: bool,
 }
 
 /// What a save did.
@@ -64,7 +67,7 @@ pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment
         kinds: vec![form.kind],
         designation: form.designation_date,
         received: intake.received,
-        retroactive: false,
+        retroactive: intake.retroactive,
         duplicate_of: None,
     };
     let verdict = eligibility::assess(&facts, &d, intake.policy);
@@ -183,7 +186,7 @@ fn request_row(
         registration_number: Set(form.founder_registration.clone()),
         contact_name: Set(None),
         contact_phone: Set(form.contact_phone.to_string()),
-        retroactive: Set(false),
+        retroactive: Set(intake.retroactive),
         submission_deadline: Set(d.submission_deadline),
         answer_due: Set(d.answer_due),
         implementing_body_due: Set(d.implementing_body_due),

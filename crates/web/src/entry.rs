@@ -124,6 +124,7 @@ fn preview_rows(
                         policy: &state.eligibility,
                         office_id: None,
                         received: today,
+                        retroactive: false,
                     };
                     let (d, verdict) = intake::assess(&intake, f);
                     let decision = if verdict.eligible {
@@ -288,6 +289,7 @@ pub async fn confirm(
         policy: &state.eligibility,
         office_id: user.user.office_id,
         received: today_in_japan(),
+        retroactive: false,
     };
     let forms: Vec<&RequestForm> = outcome.values().collect();
     match intake::save_forms(&state.db, &intake, &forms, &user.actor()).await {

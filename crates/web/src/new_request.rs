@@ -43,6 +43,10 @@ pub struct Fields {
     pub representative_name: String,
     pub founder_registration: String,
     pub contact_phone: String,
+    /// 受付日: the day the paper arrived (empty: today).
+    pub received_on: String,
+    /// `1`: 遡及指定 is asked for.
+    pub retroactive: String,
     /// The office that received the request (受付事務所).
     pub office_id: String,
 }
@@ -257,10 +261,21 @@ pub async fn create(
         }
         .into_response()
     };
-    let form = match parse(&f) {
-        Ok(form) => form,
-        Err(errors) => return Ok(again(f, errors)),
+    let received = match blank(&f.received_on) {
+        None => Ok(today_in_japan()),
+        Some(text) => parse_date(&text).map_err(|e| e.to_string()),
     };
+    let form = match (parse(&f), received.clone()) {
+        (Ok(form), Ok(_)) => form,
+        (parsed, received) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(message) = received {
+                errors.insert("received_on", message);
+            }
+            return Ok(again(f, errors));
+        }
+    };
+    let received = received.unwrap_or_else(|_| today_in_japan());
     let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
     if intake::prefecture_of(&form.facility_address, bureau).is_none() {
         let mut errors = BTreeMap::new();
@@ -274,7 +289,8 @@ pub async fn create(
         bureau,
         policy: &state.eligibility,
         office_id,
-        received: today_in_japan(),
+        received,
+        retroactive: f.retroactive == "1",
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.actor())
         .await

@@ -49,7 +49,7 @@ pub struct NewRequest {
     pub received_on: Option<String>,
     /// The receiving office's code in the bureau's settings (default: the user's).
     pub office: Option<String>,
-    /// 遡及指定: recorded in the verdict when true.
+    /// 遡及指定: the verdict then says 返戻相当 with the reason.
     pub retroactive: Option<bool>,
 }
 
@@ -297,12 +297,6 @@ pub async fn create(
             }
         }
     };
-    if input.retroactive == Some(true) {
-        problems.push(FieldError {
-            field: "retroactive".into(),
-            message: "遡及指定の依頼は受付番号の交付対象外です（返戻してください）".into(),
-        });
-    }
     if let Some(form) = &form
         && intake::prefecture_of(&form.facility_address, bureau).is_none()
     {
@@ -319,6 +313,7 @@ pub async fn create(
         policy: &state.eligibility,
         office_id,
         received,
+        retroactive: input.retroactive.unwrap_or(false),
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.caller().actor)
         .await
