@@ -13,18 +13,52 @@ async fn a_page_for_staff_redirects_to_login_when_nobody_is_signed_in() {
 }
 
 #[tokio::test]
-async fn the_session_cookie_is_http_only_and_same_site() {
+async fn the_login_form_writes_nothing_and_the_session_cookie_is_http_only_and_same_site() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
     let app = TestApp::spawn().await;
-    let response = app.get("/login").await;
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(cookie.starts_with("uketsuke_session="));
-    assert!(cookie.contains("HttpOnly"));
-    assert!(cookie.contains("SameSite=Lax"));
-    let html = response.text().await.unwrap();
+    let sessions = || async {
+        uketsuke_store::entities::session::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    let before = sessions().await;
+    for _ in 0..50 {
+        let response = app.get("/login").await;
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(cookie.starts_with("uketsuke_login="), "{cookie}");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    }
+    assert_eq!(
+        sessions().await,
+        before,
+        "an anonymous form writes no session row"
+    );
+    let html = app.get("/login").await.text().await.unwrap();
     assert!(html.contains("<label for=\"username\">ユーザー名</label>"));
+
+    let password = app.create_user("kato", "viewer", "kanto-shinetsu").await;
+    let response = app.try_login("kato", &password).await;
+    assert_eq!(response.status(), 303);
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("uketsuke_session="))
+        .expect("a session cookie on login");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    assert_eq!(
+        sessions().await,
+        before + 1,
+        "one session, for the signed-in user"
+    );
 }
 
 #[tokio::test]
@@ -68,13 +102,87 @@ async fn a_wrong_password_is_refused_and_five_failures_lock_the_account() {
         200,
         "locked: even the right password does not sign in"
     );
+    let html = response.text().await.unwrap();
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("ロックされています")
+        html.contains("ユーザー名またはパスワードが違います"),
+        "a locked account gets the same answer as a wrong password"
     );
+    assert!(!html.contains("ロックされています"));
+    assert_eq!(app.get("/dashboard").await.status(), 303, "not signed in");
+}
+
+/// 40 wrong passwords at once from 40 browsers (each with its own form), then the right
+/// one: every failure counted, so the account is locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_all_count_and_lock_the_account() {
+    let app = TestApp::spawn().await;
+    let password = app.create_user("ito", "viewer", "kanto-shinetsu").await;
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let client = TestApp::client_for(&app);
+        let base = app.base_url.clone();
+        tasks.push(tokio::spawn(async move {
+            let page = client
+                .get(format!("{base}/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = uketsuke_tests::csrf_of(&page);
+            client
+                .post(format!("{base}/login"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", "ito"),
+                    ("password", "wrong-password-123"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+    let user = uketsuke_store::users::find_by_username(&app.db, "ito")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        user.locked_until.is_some_and(|t| t > chrono::Utc::now()),
+        "the account is locked"
+    );
+    // The right password, from the same address: refused (locked or throttled).
+    let response = app.try_login("ito", &password).await;
+    assert_ne!(response.status(), 303, "not signed in");
+}
+
+/// One address that keeps failing is slowed down, whichever names it tries.
+#[tokio::test]
+async fn one_address_failing_again_and_again_is_throttled() {
+    let app = TestApp::spawn().await;
+    let mut last = 0;
+    for i in 0..21 {
+        let response = app
+            .try_login(&format!("guess{i}"), "wrong-password-123")
+            .await;
+        last = response.status().as_u16();
+        if i < 20 {
+            assert_eq!(last, 200, "attempt {i}");
+        }
+    }
+    assert_eq!(last, 429, "the 21st failure from one address");
+    let html = app.try_login("guess", "x").await.text().await.unwrap();
+    assert!(html.contains("ログインの試行が多すぎます"));
 }
 
 #[tokio::test]

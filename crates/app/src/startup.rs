@@ -112,6 +112,7 @@ impl Application {
             db,
             site: Arc::new(site),
             auth: Arc::new(auth),
+            login_throttle: Arc::default(),
             bureaus: Arc::new(bureau_rules(settings)?),
             eligibility: settings.eligibility,
             ingest_limits: settings.ingest.clone(),
@@ -133,10 +134,13 @@ impl Application {
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let router = uketsuke_web::router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("サーバーが異常終了しました")
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("サーバーが異常終了しました")
     }
 }
 

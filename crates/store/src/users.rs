@@ -133,7 +133,8 @@ pub fn is_locked(user: &user::Model, now: DateTime<Utc>) -> bool {
     user.locked_until.is_some_and(|until| until > now)
 }
 
-/// Counts a failed login; after `max_failures` the account is locked for `lock_for`.
+/// Counts a failed login atomically (concurrent failures each count) and locks the
+/// account once `max_failures` is reached; the lock is written (and audited) once.
 pub async fn record_failed_login<C: ConnectionTrait>(
     conn: &C,
     user: user::Model,
@@ -141,17 +142,29 @@ pub async fn record_failed_login<C: ConnectionTrait>(
     lock_for: TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<user::Model> {
-    let failures = user.failed_logins + 1;
-    let locking = failures >= max_failures;
+    use sea_orm::sea_query::{Expr, ExprTrait};
     let id = user.id;
-    let mut active: user::ActiveModel = user.into();
-    active.failed_logins = Set(if locking { 0 } else { failures });
-    if locking {
-        active.locked_until = Set(Some(now + lock_for));
-    }
-    active.updated_at = Set(now);
-    let row = active.update(conn).await?;
-    if locking {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::FailedLogins,
+            Expr::col(user::Column::FailedLogins).add(1),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    // Whoever brings the count to the limit locks the account (and resets the count).
+    let locked = user::Entity::update_many()
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(user::Column::LockedUntil, Expr::value(Some(now + lock_for)))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::FailedLogins.gte(max_failures))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1;
+    let row = find_by_id(conn, id).await?.ok_or(Error::NotFound)?;
+    if locked {
         audit::record(
             conn,
             &Actor::system("auth"),

@@ -24,24 +24,43 @@ struct LoginPage {
     error: Option<String>,
 }
 
-/// `GET /login`: the form, with a fresh anonymous session for its CSRF token.
+/// The login form's CSRF cookie: a random token that the form carries too (a double
+/// submit), so that showing the form writes nothing to the database. A session is
+/// created only by a successful login.
+pub const LOGIN_COOKIE: &str = "uketsuke_login";
+
+fn login_cookie(token: String, state: &AppState) -> Cookie<'static> {
+    Cookie::build((LOGIN_COOKIE, token))
+        .path("/login")
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .secure(state.auth.secure_cookies)
+        .build()
+}
+
+fn login_page(state: &AppState, csrf: &str, username: &str, error: Option<&str>) -> LoginPage {
+    let mut layout = Layout::public(state, None);
+    layout.csrf = csrf.to_owned();
+    LoginPage {
+        layout,
+        username: username.to_owned(),
+        error: error.map(str::to_owned),
+    }
+}
+
+/// `GET /login`: the form (a signed-in user goes to the dashboard).
 #[tracing::instrument(skip_all)]
 pub async fn login_form(
     State(state): State<AppState>,
     session: Option<Session>,
     jar: CookieJar,
 ) -> Result<Response, Error> {
-    let (session, jar) = match session {
-        Some(s) if s.user.is_some() => return Ok(Redirect::to("/dashboard").into_response()),
-        Some(s) => (s, jar),
-        None => Session::start(&state, jar, None).await?,
-    };
-    let page = LoginPage {
-        layout: Layout::public(&state, Some(&session)),
-        username: String::new(),
-        error: None,
-    };
-    Ok((jar, page).into_response())
+    if session.is_some_and(|s| s.user.is_some()) {
+        return Ok(Redirect::to("/dashboard").into_response());
+    }
+    let token = auth::random_token();
+    let page = login_page(&state, &token, "", None);
+    Ok((jar.add(login_cookie(token, &state)), page).into_response())
 }
 
 #[derive(Deserialize)]
@@ -51,56 +70,82 @@ pub struct LoginForm {
     password: String,
 }
 
-/// `POST /login`.
+/// The one answer to a failed login, whatever failed: an unknown name, a wrong
+/// password, or a locked account (so that none of them tells an attacker anything).
+const LOGIN_FAILED: &str =
+    "ユーザー名またはパスワードが違います。続けて失敗するとアカウントは一時的にロックされます。";
+
+/// `POST /login`. The password is checked (argon2) in every case, so an unknown name, a
+/// wrong password and a locked account take the same time and get the same answer;
+/// failures are counted atomically per account and per client address.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    session: Option<Session>,
+    client: auth::ClientAddr,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, Error> {
-    let Some(session) = session.filter(|s| s.csrf_ok(&form.csrf)) else {
+    let csrf_ok = jar
+        .get(LOGIN_COOKIE)
+        .is_some_and(|c| auth::constant_time_eq(c.value().as_bytes(), form.csrf.as_bytes()));
+    if !csrf_ok {
         return Err(Error::Csrf);
-    };
+    }
+    let started = std::time::Instant::now();
+    if let Some(ip) = client.0
+        && state.login_throttle.blocked(ip, started)
+    {
+        tracing::warn!(client = %ip, "login throttled");
+        let page = login_page(
+            &state,
+            &form.csrf,
+            &form.username,
+            Some("ログインの試行が多すぎます。しばらくしてから再度お試しください。"),
+        );
+        return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
     let now = Utc::now();
-    let fail = |message: &str| {
-        LoginPage {
-            layout: Layout::public(&state, Some(&session)),
-            username: form.username.clone(),
-            error: Some(message.to_owned()),
-        }
-        .into_response()
-    };
-    let Some(user) = users::find_by_username(&state.db, &form.username)
+    let user = users::find_by_username(&state.db, &form.username)
         .await?
-        .filter(|u| u.active)
-    else {
-        // Same work and same message whether or not the account exists.
-        let _ = auth::verify_password_async(form.password.clone(), DUMMY_HASH.clone()).await;
-        return Ok(fail("ユーザー名またはパスワードが違います。"));
-    };
-    if users::is_locked(&user, now) {
-        return Ok(fail(
-            "ログインに続けて失敗したため、このアカウントは一時的にロックされています。しばらくしてから再度お試しください。",
-        ));
+        .filter(|u| u.active);
+    let hash = user
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let password_ok = auth::verify_password_async(form.password.clone(), hash).await;
+    match user {
+        Some(user) if password_ok && !users::is_locked(&user, now) => {
+            let user = users::record_successful_login(&state.db, user, now).await?;
+            tracing::info!(user_id = user.id, "login");
+            // A new session id on login, so a planted cookie is worth nothing.
+            let (_, jar) = Session::start(&state, jar, Some(user.id)).await?;
+            let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/login"));
+            Ok((jar, Redirect::to("/dashboard")).into_response())
+        }
+        user => {
+            if let Some(user) = user {
+                let locked = users::is_locked(&user, now);
+                let id = user.id;
+                if !password_ok {
+                    users::record_failed_login(
+                        &state.db,
+                        user,
+                        state.auth.max_failures,
+                        state.auth.lock_for,
+                        now,
+                    )
+                    .await?;
+                }
+                tracing::info!(user_id = id, locked, client = ?client.0, "login failed");
+            } else {
+                tracing::info!(client = ?client.0, "login failed: no such active account");
+            }
+            if let Some(ip) = client.0 {
+                state.login_throttle.failed(ip, std::time::Instant::now());
+            }
+            let page = login_page(&state, &form.csrf, &form.username, Some(LOGIN_FAILED));
+            Ok(page.into_response())
+        }
     }
-    if !auth::verify_password_async(form.password.clone(), user.password_hash.clone()).await {
-        let user = users::record_failed_login(
-            &state.db,
-            user,
-            state.auth.max_failures,
-            state.auth.lock_for,
-            now,
-        )
-        .await?;
-        tracing::info!(user_id = user.id, "login failed");
-        return Ok(fail("ユーザー名またはパスワードが違います。"));
-    }
-    let user = users::record_successful_login(&state.db, user, now).await?;
-    tracing::info!(user_id = user.id, "login");
-    // A new session id on login, so a planted cookie is worth nothing.
-    let (_, jar) = Session::start(&state, jar, Some(user.id)).await?;
-    Ok((jar, Redirect::to("/dashboard")).into_response())
 }
 
 /// A hash of a random password, to spend the same time on unknown names.

@@ -34,6 +34,7 @@ pub mod letters;
 pub mod new_request;
 pub mod routes;
 pub mod state;
+pub mod throttle;
 pub mod view;
 
 pub use routes::router;

@@ -17,6 +17,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub site: Arc<SiteInfo>,
     pub auth: Arc<AuthSettings>,
+    /// Failed logins per client address.
+    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     /// Each bureau's rules (calendar, deadlines), by bureau id.
     pub bureaus: Arc<BTreeMap<String, BureauRules>>,
     /// When a request is returned as too early (and the other eligibility settings).
