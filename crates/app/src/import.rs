@@ -192,7 +192,17 @@ async fn import_requests(
         return Ok(());
     }
     let office_id = match &options.office {
-        Some(code) => uketsuke_store::bureaus::office_id(db, &bureau.id, code).await?,
+        Some(code) => Some(
+            uketsuke_store::bureaus::office_id(db, &bureau.id, code)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "事務所「{code}」は局 {} の設定にありません（config/bureaus/{}.toml の offices）",
+                        bureau.id,
+                        bureau.id
+                    )
+                })?,
+        ),
         None => None,
     };
     let intake = Intake {

@@ -281,3 +281,25 @@ fn form_blank_writes_our_form_and_importing_it_unfilled_says_it_is_not_filled_in
             .contains("記入されていません")
     );
 }
+
+#[test]
+fn an_unknown_office_is_an_error_and_nothing_is_written() {
+    let tmp = TempDir::new();
+    let file = compact_form(tmp.path(), "ok.xlsx", &[]);
+    let out = uketsuke(
+        &tmp,
+        &["import", "--office", "nosuchoffice", file.to_str().unwrap()],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("事務所「nosuchoffice」"),
+        "{}",
+        stderr(&out)
+    );
+    let again = uketsuke(&tmp, &["import", "--json", file.to_str().unwrap()]);
+    assert_eq!(
+        json(&again)["files"][0]["written"],
+        serde_json::json!({"created": 1, "already_present": 0}),
+        "the failed import wrote nothing"
+    );
+}

@@ -20,6 +20,9 @@ pub enum Error {
     /// Not found — also what another bureau's record looks like.
     #[error("見つかりません")]
     NotFound,
+    /// The input cannot be taken (422), with what to fix.
+    #[error("{0}")]
+    Unprocessable(String),
     /// The form's CSRF token did not match the session's.
     #[error("フォームの有効期限が切れました")]
     Csrf,
@@ -57,13 +60,20 @@ impl IntoResponse for Error {
                 &e.to_string(),
             ),
             Error::Store(
-                e @ (uketsuke_store::Error::NotAllowed(_) | uketsuke_store::Error::Field { .. }),
+                e @ (uketsuke_store::Error::NotAllowed(_)
+                | uketsuke_store::Error::Field { .. }
+                | uketsuke_store::Error::Invalid(_)),
             ) => page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "処理できませんでした",
                 &e.to_string(),
             ),
             Error::Forbidden(message) => page(StatusCode::FORBIDDEN, "権限がありません", &message),
+            Error::Unprocessable(message) => page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "入力を確認してください",
+                &message,
+            ),
             Error::NotFound => page(
                 StatusCode::NOT_FOUND,
                 "ページが見つかりません",

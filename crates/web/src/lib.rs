@@ -29,6 +29,7 @@ pub mod dashboard;
 pub mod deliveries;
 pub mod entry;
 pub mod error;
+pub mod guard;
 pub mod layout;
 pub mod letters;
 pub mod new_request;

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/site.css", get(stylesheet))
         .merge(crate::api::router())
+        .layer(axum::middleware::from_fn(crate::guard::reject_nul))
         .with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
