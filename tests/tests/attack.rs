@@ -91,7 +91,7 @@ async fn a_nul_character_is_refused_plainly_everywhere() {
     assert!(body["error"]["message"].as_str().unwrap().contains("NUL"));
 
     // Nothing was written by any of them.
-    use sea_orm::{EntityTrait, PaginatorTrait};
+    use sea_orm::PaginatorTrait;
     let requests = uketsuke_store::entities::reception_request::Entity::find()
         .count(&app.db)
         .await
@@ -137,3 +137,147 @@ async fn resending_a_mail_that_is_still_queued_is_refused_with_a_message() {
             .contains("送信待ち・送信中のメールは再送できません")
     );
 }
+
+/// An account limited to 東京事務所 reaches no route of a 千葉 case (404 on every page,
+/// document, download and action), and its dashboard and start page count its office
+/// only.
+#[tokio::test]
+async fn an_office_limited_account_cannot_touch_another_offices_case() {
+    use uketsuke_store::audit::Actor;
+    use uketsuke_store::lifecycle::{self, Caller, Command, Scope};
+    use uketsuke_store::users::{self, NewUser, Role};
+
+    let app = TestApp::spawn().await;
+    let bureau = "kanto-shinetsu";
+    let office = |code: &'static str| {
+        let db = app.db.clone();
+        async move {
+            uketsuke_store::bureaus::office_id(&db, bureau, code)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (tokyo, chiba) = (office("tokyo").await, office("chiba").await);
+    let password = app.create_user("honkyoku", "admin", bureau).await;
+    app.login("honkyoku", &password).await;
+    let csrf = app.csrf("/requests/new").await;
+    let chiba_id = chiba.to_string();
+    let response = app
+        .post_form(
+            "/requests/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("office_id", chiba_id.as_str()),
+                ("kind", "medical"),
+                ("facility_name", "千葉の医院"),
+                ("facility_address", "千葉県千葉市中央区市場町1-1"),
+                ("designation_date", "令和9年4月1日"),
+                ("founder_kind", "person"),
+                ("founder_name", "厚生 太郎"),
+                ("contact_phone", "043-123-4567"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let id: i32 = response.headers()["location"].to_str().unwrap()[7..]
+        .parse()
+        .unwrap();
+    // The case gets a number and its answer, so every document exists.
+    let admin = users::find_by_username(&app.db, "honkyoku")
+        .await
+        .unwrap()
+        .unwrap();
+    let whole = Caller {
+        actor: Actor::user(admin.id, "honkyoku"),
+        role: Role::Admin,
+        scope: Scope {
+            bureau_id: bureau.into(),
+            office_id: None,
+        },
+    };
+    let propose = Command::Propose {
+        district: 1,
+        acknowledge_return: false,
+        policy: app.settings.numbering,
+    };
+    lifecycle::apply(&app.db, &whole, id, None, &propose)
+        .await
+        .unwrap();
+
+    let new = NewUser {
+        username: "tokyo-kessai".into(),
+        display_name: "東京 決裁".into(),
+        password_hash: users::hash_password("pw-tokyo-kessai-0123456789"),
+        role: Role::Approver,
+        bureau_id: bureau.into(),
+        office_id: Some(tokyo),
+    };
+    users::create(&app.db, &new, &Actor::system("test"))
+        .await
+        .unwrap();
+    let csrf = app.csrf("/dashboard").await;
+    app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    app.login("tokyo-kessai", "pw-tokyo-kessai-0123456789")
+        .await;
+
+    for path in [
+        format!("/cases/{id}"),
+        format!("/cases/{id}/answer"),
+        format!("/cases/{id}/answer.xlsx"),
+        format!("/cases/{id}/return-letter"),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 404, "GET {path}");
+    }
+    let number = uketsuke_store::lifecycle::numbers_of(&app.db, id)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
+    for (action, extra) in [
+        ("propose", vec![("district", "1")]),
+        ("approve", vec![]),
+        ("answer", vec![]),
+        ("return", vec![("reason", "試験")]),
+        ("withdraw", vec![]),
+        ("void-number", vec![("number_id", number.as_str())]),
+    ] {
+        let csrf = app.csrf("/dashboard").await;
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(extra);
+        let response = app
+            .post_form(&format!("/cases/{id}/{action}"), &fields)
+            .await;
+        assert_eq!(response.status(), 404, "POST {action}");
+    }
+    let csrf = app.csrf("/dashboard").await;
+    let response = app
+        .post_form(
+            &format!("/not-designated/{id}"),
+            &[("csrf", csrf.as_str()), ("reason", "試験")],
+        )
+        .await;
+    assert_eq!(response.status(), 404, "POST not-designated");
+    let case = uketsuke_store::entities::reception_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        case.status,
+        uketsuke_store::lifecycle::CaseStatus::Proposed,
+        "nothing changed"
+    );
+
+    let list = app.get("/cases").await.text().await.unwrap();
+    assert!(!list.contains("千葉の医院"), "not in the list");
+    let dashboard = app.get("/dashboard").await.text().await.unwrap();
+    assert!(!dashboard.contains("千葉の医院"));
+    let start = app.get("/").await.text().await.unwrap();
+    assert!(
+        start.contains("<dd>0 件</dd>"),
+        "the start page counts the office's own cases only"
+    );
+}
+
+use sea_orm::EntityTrait;

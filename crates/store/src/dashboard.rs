@@ -31,7 +31,8 @@ pub fn effective_answer_due(r: &reception_request::Model) -> NaiveDate {
     r.answer_due_override.unwrap_or(r.answer_due)
 }
 
-/// The dashboard of `scope`'s bureau (the whole bureau, as the page always showed).
+/// The dashboard of `scope`: its bureau's cases, only its office's when the account
+/// is limited to one (council sessions are the bureau's).
 /// `soon_limit` is the last day that counts as "due soon".
 pub async fn summary<C: ConnectionTrait>(
     db: &C,
@@ -40,11 +41,12 @@ pub async fn summary<C: ConnectionTrait>(
     soon_limit: NaiveDate,
 ) -> Result<Summary> {
     let bureau = &scope.bureau_id;
+    let cases = scope.condition();
     let grouped: Vec<(CaseStatus, i64)> = reception_request::Entity::find()
         .select_only()
         .column(reception_request::Column::Status)
         .column_as(Expr::cust("COUNT(*)"), "n")
-        .filter(reception_request::Column::BureauId.eq(bureau))
+        .filter(cases.clone())
         .group_by(reception_request::Column::Status)
         .into_tuple()
         .all(db)
@@ -61,7 +63,7 @@ pub async fn summary<C: ConnectionTrait>(
         .collect();
 
     let open = reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(bureau))
+        .filter(cases.clone())
         .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_ANSWER))
         .order_by_asc(reception_request::Column::AnswerDue)
         .all(db)
@@ -84,7 +86,7 @@ pub async fn summary<C: ConnectionTrait>(
         .one(db)
         .await?;
     let answered = reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(bureau))
+        .filter(cases)
         .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
         .order_by_asc(reception_request::Column::DesignationDate)
         .all(db)
@@ -115,7 +117,7 @@ pub async fn past_designation<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> Result<Vec<reception_request::Model>> {
     Ok(reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(&scope.bureau_id))
+        .filter(scope.condition())
         .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_COUNCIL))
         .filter(reception_request::Column::DesignationDate.lt(today))
         .order_by_asc(reception_request::Column::DesignationDate)
@@ -123,11 +125,21 @@ pub async fn past_designation<C: ConnectionTrait>(
         .await?)
 }
 
-/// How many requests and numbers are recorded in all (the start page, はじめに).
-pub async fn totals<C: ConnectionTrait>(db: &C) -> Result<(u64, u64)> {
+/// How many requests and numbers `scope` holds (the start page, はじめに).
+pub async fn totals<C: ConnectionTrait>(db: &C, scope: &Scope) -> Result<(u64, u64)> {
     use sea_orm::PaginatorTrait;
-    let requests = reception_request::Entity::find().count(db).await?;
+    use sea_orm::sea_query::Query;
+    let requests = reception_request::Entity::find()
+        .filter(scope.condition())
+        .count(db)
+        .await?;
+    let ids = Query::select()
+        .column(reception_request::Column::Id)
+        .from(reception_request::Entity)
+        .cond_where(scope.condition())
+        .to_owned();
     let numbers = crate::entities::issued_number::Entity::find()
+        .filter(crate::entities::issued_number::Column::RequestId.in_subquery(ids))
         .count(db)
         .await?;
     Ok((requests, numbers))

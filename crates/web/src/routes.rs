@@ -108,7 +108,19 @@ async fn index(
     State(state): State<AppState>,
     session: Option<Session>,
 ) -> Result<IndexPage, Error> {
-    let (requests, numbers) = uketsuke_store::dashboard::totals(&state.db).await?;
+    // Only a signed-in user sees counts, and only of their own bureau (and office).
+    let scope =
+        session
+            .as_ref()
+            .and_then(|s| s.user.as_ref())
+            .map(|u| uketsuke_store::lifecycle::Scope {
+                bureau_id: u.bureau_id.clone(),
+                office_id: u.office_id,
+            });
+    let (requests, numbers) = match &scope {
+        Some(scope) => uketsuke_store::dashboard::totals(&state.db, scope).await?,
+        None => (0, 0),
+    };
     let today = today_in_japan();
     Ok(IndexPage {
         layout: Layout::public(&state, session.as_ref()),

@@ -256,6 +256,16 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The cases of this scope, as a query condition on `reception_requests`.
+    pub fn condition(&self) -> sea_orm::Condition {
+        let mut c = sea_orm::Condition::all()
+            .add(reception_request::Column::BureauId.eq(self.bureau_id.as_str()));
+        if let Some(office) = self.office_id {
+            c = c.add(reception_request::Column::OfficeId.eq(office));
+        }
+        c
+    }
+
     /// Whether the case is within this scope.
     pub fn permits(&self, case: &reception_request::Model) -> bool {
         case.bureau_id == self.bureau_id && self.office_id.is_none_or(|o| case.office_id == Some(o))
