@@ -11,7 +11,8 @@
 //!    record of scheduled job runs;
 //! 5. uploads waiting for a clerk to confirm them after the preview;
 //! 6. the indexes the case list needs at national scale (sort orders, name search);
-//! 7. API tokens, with which other tools use the JSON API as a user.
+//! 7. API tokens, with which other tools use the JSON API as a user;
+//! 8. one live request per facility, kind and designation date, kept by a unique index.
 
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
@@ -23,6 +24,7 @@ mod m20261122_000004_audit_outbox;
 mod m20261122_000005_uploads;
 mod m20261122_000006_search_indexes;
 mod m20261130_000007_api_tokens;
+mod m20261130_000008_request_dedupe;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -38,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_uploads::Migration),
             Box::new(m20261122_000006_search_indexes::Migration),
             Box::new(m20261130_000007_api_tokens::Migration),
+            Box::new(m20261130_000008_request_dedupe::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! preview with every problem before anything is saved; confirming saves the file whole,
 //! a file with problems only when the clerk chooses its valid requests; a viewer may not.
 
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uketsuke_store::entities::reception_request;
 use uketsuke_tests::TestApp;
 
@@ -97,7 +97,8 @@ async fn an_upload_is_previewed_and_saved_only_when_confirmed() {
     let again = app
         .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
         .await;
-    assert_eq!(again.status(), 404);
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.unwrap().contains("既に登録したか"));
     let html = upload(&app, "form_official.xlsx", form_file("form_official.xlsx"))
         .await
         .text()
@@ -358,4 +359,105 @@ async fn the_entry_form_takes_the_day_the_paper_arrived_and_a_retroactive_mark()
         .unwrap();
     assert!(saved.retroactive);
     assert_eq!(saved.decision, uketsuke_store::lifecycle::Decision::Return);
+}
+
+/// Double clicks and retries save once: the entry form posted twice at once, and one
+/// upload confirmed twice at once, each save one request (the database's unique index
+/// stops the racing insert; the upload is taken by one confirmation only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_form_or_an_upload_submitted_twice_at_once_saves_once() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    for round in 0..4 {
+        let name = format!("二重送信医院{round}");
+        let csrf = app.csrf("/requests/new").await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let (client, url, csrf, name, barrier) = (
+                    app.client.clone(),
+                    format!("{}/requests/new", app.base_url),
+                    csrf.clone(),
+                    name.clone(),
+                    barrier.clone(),
+                );
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    client
+                        .post(url)
+                        .form(&[
+                            ("csrf", csrf.as_str()),
+                            ("kind", "medical"),
+                            ("facility_name", name.as_str()),
+                            ("facility_address", "東京都新宿区西新宿2-8-1"),
+                            ("designation_date", "令和9年4月1日"),
+                            ("founder_kind", "person"),
+                            ("founder_name", "厚生 太郎"),
+                            ("contact_phone", "03-5321-1111"),
+                        ])
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert!(statuses.contains(&303), "one saves: {statuses:?}");
+        let saved = reception_request::Entity::find()
+            .filter(reception_request::Column::FacilityName.eq(name.as_str()))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(saved, 1, "round {round}: saved once");
+    }
+
+    let before = reception_request::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    let response = upload(&app, "form_official.xlsx", form_file("form_official.xlsx")).await;
+    let action = confirm_action(&response.text().await.unwrap());
+    let csrf = app.csrf("/requests/upload").await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let (client, url, csrf, barrier) = (
+                app.client.clone(),
+                format!("{}{action}", app.base_url),
+                csrf.clone(),
+                barrier.clone(),
+            );
+            tokio::spawn(async move {
+                barrier.wait().await;
+                client
+                    .post(url)
+                    .form(&[("csrf", csrf.as_str()), ("scope", "all")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [200, 422],
+        "one confirmation saves, the other is told"
+    );
+    let after = reception_request::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(after, before + 1, "the upload's request is saved once");
 }

@@ -93,7 +93,22 @@ pub async fn save_forms(
         .map_err(|e| e.to_string())
 }
 
+/// Saves in one transaction. A save that lost a race with an identical one (the unique
+/// index of migration 8 refused a row) is run once more, and then finds those requests
+/// already present: a double click or a retry saves once.
 async fn save(
+    db: &DatabaseConnection,
+    intake: &Intake<'_>,
+    forms: &[(&RequestForm, Prefecture)],
+    actor: &Actor,
+) -> crate::Result<Saved> {
+    match save_once(db, intake, forms, actor).await {
+        Err(e) if e.is_unique_violation() => save_once(db, intake, forms, actor).await,
+        other => other,
+    }
+}
+
+async fn save_once(
     db: &DatabaseConnection,
     intake: &Intake<'_>,
     forms: &[(&RequestForm, Prefecture)],
@@ -186,6 +201,10 @@ fn request_row(
         registration_number: Set(form.founder_registration.clone()),
         contact_name: Set(None),
         contact_phone: Set(form.contact_phone.to_string()),
+        dedupe_key: Set(Some(requests::dedupe_key(
+            &form.facility_name,
+            &form.facility_address,
+        ))),
         retroactive: Set(intake.retroactive),
         submission_deadline: Set(d.submission_deadline),
         answer_due: Set(d.answer_due),

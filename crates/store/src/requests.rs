@@ -126,6 +126,22 @@ pub struct DuplicateProbe<'a> {
     pub exclude_id: Option<i32>,
 }
 
+/// The key under which the database keeps one live request per facility, kind and
+/// designation date: the SHA-256 of the name and the address folded for width, kana and
+/// spaces.
+pub fn dedupe_key(facility_name: &str, facility_address: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let text = format!(
+        "{}\n{}",
+        search_key(facility_name),
+        search_key(facility_address)
+    );
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A live request (not returned or withdrawn) of the same facility and kind for the same
 /// designation date: a duplicate staff must resolve. "The same facility" means the same
 /// name and address once width, kana and spaces are folded.
@@ -133,11 +149,27 @@ pub async fn find_duplicate<C: ConnectionTrait>(
     conn: &C,
     probe: &DuplicateProbe<'_>,
 ) -> Result<Option<reception_request::Model>> {
-    let candidates = reception_request::Entity::find()
-        .filter(reception_request::Column::BureauId.eq(probe.bureau_id))
-        .filter(reception_request::Column::Kind.eq(probe.kind))
-        .filter(reception_request::Column::DesignationDate.eq(probe.designation))
-        .filter(reception_request::Column::Status.is_not_in(CaseStatus::CLOSED_WITHOUT_NUMBER))
+    let live = || {
+        reception_request::Entity::find()
+            .filter(reception_request::Column::BureauId.eq(probe.bureau_id))
+            .filter(reception_request::Column::Kind.eq(probe.kind))
+            .filter(reception_request::Column::DesignationDate.eq(probe.designation))
+            .filter(reception_request::Column::Status.is_not_in(CaseStatus::CLOSED_WITHOUT_NUMBER))
+    };
+    // By the key (one indexed look-up) …
+    let keyed = live()
+        .filter(
+            reception_request::Column::DedupeKey
+                .eq(dedupe_key(probe.facility_name, probe.facility_address)),
+        )
+        .all(conn)
+        .await?;
+    if let Some(found) = keyed.into_iter().find(|r| Some(r.id) != probe.exclude_id) {
+        return Ok(Some(found));
+    }
+    // … and, for requests recorded before the key existed, by comparing names.
+    let candidates = live()
+        .filter(reception_request::Column::DedupeKey.is_null())
         .all(conn)
         .await?;
     let (name, address) = (

@@ -47,6 +47,26 @@ pub async fn get<C: ConnectionTrait>(
         .await?)
 }
 
+/// Takes an upload for confirmation: of two confirmations at once, exactly one gets it
+/// (the row is deleted by the one that takes it); the other gets `None`.
+pub async fn take<C: ConnectionTrait>(
+    conn: &C,
+    id: &str,
+    user_id: i32,
+) -> Result<Option<upload::Model>> {
+    let Some(found) = get(conn, id, user_id).await? else {
+        return Ok(None);
+    };
+    let taken = upload::Entity::delete_many()
+        .filter(upload::Column::Id.eq(id.to_owned()))
+        .filter(upload::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1;
+    Ok(taken.then_some(found))
+}
+
 /// Forgets an upload.
 pub async fn delete<C: ConnectionTrait>(conn: &C, id: &str) -> Result<()> {
     upload::Entity::delete_by_id(id.to_owned())

@@ -263,9 +263,25 @@ pub async fn confirm(
 ) -> Result<DonePage, Error> {
     user.check_csrf(&form.csrf)?;
     user.require(Role::Clerk)?;
-    let upload = uketsuke_store::uploads::get(&state.db, &token, user.user.id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    // Taken, not just read: a second confirmation of the same upload (a double click)
+    // finds it gone and saves nothing.
+    let Some(upload) = uketsuke_store::uploads::take(&state.db, &token, user.user.id).await? else {
+        return Err(Error::Unprocessable(
+            "この取込は既に登録したか、期限（1日）が過ぎています。案件一覧で確認してください。"
+                .to_owned(),
+        ));
+    };
+    // Put back if nothing could be saved, so the clerk can try again.
+    let put_back = async |upload: &uketsuke_store::entities::upload::Model| {
+        uketsuke_store::uploads::put(
+            &state.db,
+            &token,
+            upload.user_id,
+            &upload.file_name,
+            upload.bytes.clone(),
+        )
+        .await
+    };
     let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
     let done = |saved: Vec<SavedRow>, already_present, error| DonePage {
         layout: Layout::signed_in(&state, &user),
@@ -278,6 +294,7 @@ pub async fn confirm(
         uketsuke_ingest::read_requests(&upload.file_name, &upload.bytes, &state.ingest_limits)
             .map_err(|e| Error::Internal(e.to_string()))?;
     if !outcome.problems.is_empty() && form.scope != "valid" {
+        put_back(&upload).await?;
         return Ok(done(
             Vec::new(),
             0,
@@ -294,7 +311,6 @@ pub async fn confirm(
     let forms: Vec<&RequestForm> = outcome.values().collect();
     match intake::save_forms(&state.db, &intake, &forms, &user.actor()).await {
         Ok(saved) => {
-            uketsuke_store::uploads::delete(&state.db, &token).await?;
             let names = forms.iter().map(|f| f.facility_name.clone());
             let rows = saved
                 .created
@@ -304,6 +320,9 @@ pub async fn confirm(
                 .collect();
             Ok(done(rows, saved.already_present, None))
         }
-        Err(message) => Ok(done(Vec::new(), 0, Some(message))),
+        Err(message) => {
+            put_back(&upload).await?;
+            Ok(done(Vec::new(), 0, Some(message)))
+        }
     }
 }

@@ -52,6 +52,10 @@ pub struct Model {
     pub not_designated_reason: Option<String>,
     pub created_by: Option<i32>,
     pub lock_version: i32,
+    /// SHA-256 of the facility's folded name and address: one live request per
+    /// (bureau, kind, designation date, key) — see migration 8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dedupe_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -876,6 +876,7 @@ mod tests {
             not_designated_reason: None,
             created_by: None,
             lock_version: 0,
+            dedupe_key: None,
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),
         };
