@@ -17,12 +17,18 @@ use crate::settings::Settings;
 /// configured bureaus and offices.
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = &settings.database.url;
-    let db = uketsuke_store::db::connect(url, settings.database.max_connections)
-        .await
-        .with_context(|| format!("データベースに接続できません（{}）", redact(url)))?;
-    // Instances starting together on one PostgreSQL take turns here.
+    // Instances starting together on one database take turns here (connecting too:
+    // a new SQLite file's journal mode is set on the first connection).
     let seeds = bureau_seeds(settings);
-    uketsuke_store::db::with_startup_lock(&db, url, || async {
+    let db = uketsuke_store::db::with_startup_lock(url, || async {
+        let db = uketsuke_store::db::connect(url, settings.database.max_connections)
+            .await
+            .map_err(|e| {
+                uketsuke_store::Error::Invalid(format!(
+                    "データベースに接続できません（{}）: {e}",
+                    redact(url)
+                ))
+            })?;
         uketsuke_store::db::migrate_up(&db).await.map_err(|e| {
             uketsuke_store::Error::Invalid(format!(
                 "データベースの移行（migrate up）に失敗しました: {e}"
@@ -34,7 +40,8 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
                 uketsuke_store::Error::Invalid(format!(
                     "局・事務所の設定をデータベースに反映できません: {e}"
                 ))
-            })
+            })?;
+        Ok(db)
     })
     .await
     .context("起動時の準備に失敗しました")?;

@@ -67,17 +67,17 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<()> {
 /// The key of the advisory lock that serialises start-up on PostgreSQL.
 const STARTUP_LOCK: i64 = 0x756b_6574_7375; // "uketsu"
 
-/// Runs `work` (migrations, the bureau sync) while holding the start-up lock, so that
+/// Runs `work` (connecting, migrations, the bureau sync) while holding the start-up lock, so that
 /// instances starting together on one database take turns instead of racing to create
 /// the same tables: on PostgreSQL an advisory lock held on a connection of its own; on
 /// SQLite an exclusive lock on the file `<database>.lock` beside it.
-pub async fn with_startup_lock<T, F, Fut>(db: &DatabaseConnection, url: &str, work: F) -> Result<T>
+pub async fn with_startup_lock<T, F, Fut>(url: &str, work: F) -> Result<T>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
     use sea_orm::ConnectionTrait;
-    if db.get_database_backend() == DbBackend::Postgres {
+    if url.starts_with("postgres") {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(1)
@@ -98,6 +98,11 @@ where
         return work().await;
     };
     let lock_path = format!("{path}.lock");
+    if let Some(parent) = std::path::Path::new(&path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        let _ = std::fs::create_dir_all(parent);
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
