@@ -281,3 +281,28 @@ async fn an_office_limited_account_cannot_touch_another_offices_case() {
 }
 
 use sea_orm::EntityTrait;
+
+/// An upload over the body limit is told 「ファイルが大きすぎます」 (413), not a 500.
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_plainly() {
+    let app = TestApp::spawn().await;
+    let password = app.create_user("tanto", "clerk", "kanto-shinetsu").await;
+    app.login("tanto", &password).await;
+    let csrf = app.csrf("/requests/upload").await;
+    let big = vec![b'x'; uketsuke_web::routes::UPLOAD_LIMIT + 1024];
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(big).file_name("big.xlsx"),
+    );
+    let response = app
+        .client
+        .post(format!("{}/requests/upload", app.base_url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("ファイルが大きすぎます"));
+}

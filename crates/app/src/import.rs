@@ -141,7 +141,21 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
             max
         ));
     }
-    std::fs::read(path).map_err(|e| format!("{}: ファイルを読めません（{e}）", path.display()))
+    // Read through a limit whatever the metadata said (a device such as /dev/zero, or a
+    // file that grows, reports a size that means nothing).
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(|e| format!("{}: ファイルを読めません（{e}）", path.display()))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "{}: ファイルが大きすぎます（上限 {} バイト）",
+            path.display(),
+            max
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Where requests go and how they are judged.

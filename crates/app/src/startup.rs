@@ -120,6 +120,7 @@ impl Application {
             site: Arc::new(site),
             auth: Arc::new(auth),
             login_throttle: Arc::default(),
+            upload_permits: Arc::new(tokio::sync::Semaphore::new(2)),
             bureaus: Arc::new(bureau_rules(settings)?),
             eligibility: settings.eligibility,
             ingest_limits: settings.ingest.clone(),

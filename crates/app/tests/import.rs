@@ -303,3 +303,16 @@ fn an_unknown_office_is_an_error_and_nothing_is_written() {
         "the failed import wrote nothing"
     );
 }
+
+#[test]
+fn an_endless_device_is_refused_at_the_size_limit_not_read_to_the_end() {
+    let tmp = TempDir::new();
+    let out = uketsuke(&tmp, &["import", "--dry-run", "/dev/zero"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("大きすぎます") || stdout(&out).contains("大きすぎます"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}

@@ -324,6 +324,20 @@ struct Counter<'l> {
 }
 
 impl Counter<'_> {
+    /// Refuses a text longer than the limit, before it is copied anywhere.
+    fn text(&self, sheet: &str, row: u32, col: u32, text: &str) -> Result<()> {
+        let limit = self.limits.max_cell_chars;
+        if text.len() > limit && text.chars().count() > limit {
+            return Err(Error::CellTooLong {
+                file: self.file.to_owned(),
+                sheet: sheet.to_owned(),
+                cell: crate::grid::a1(row, col),
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     fn cell(&mut self) -> Result<()> {
         self.cells += 1;
         if self.cells > self.limits.max_cells {
@@ -420,6 +434,12 @@ fn stream_xlsx_sheet(
             Err(e) => return Err(xlsx_error(file, e)),
         };
         let formula = record.formula.is_some();
+        if let DataRef::String(text) = &record.value {
+            counter.text(name, record.pos.0, record.pos.1, text)?;
+        }
+        if let DataRef::SharedString(text) = &record.value {
+            counter.text(name, record.pos.0, record.pos.1, text)?;
+        }
         let value = value_of_ref(record.value);
         if value.is_none() && !formula {
             continue;
@@ -515,6 +535,9 @@ fn grid_from_ranges(
     if let Some((r0, c0)) = values.start() {
         for (r, c, v) in values.used_cells() {
             let pos = (r0 + r as u32, c0 + c as u32);
+            if let Data::String(text) = v {
+                counter.text(name, pos.0, pos.1, text)?;
+            }
             let formula = formula_at.remove(&pos);
             let Some(value) = value_of(v) else {
                 if formula {

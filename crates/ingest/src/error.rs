@@ -94,6 +94,18 @@ pub enum Error {
     )]
     TooManyCells { file: String, limit: usize },
 
+    /// A cell longer than [`Limits::max_cell_chars`](crate::Limits).
+    #[error(
+        "「{file}」のシート「{sheet}」のセル{cell}は文字数が上限の{limit}字を超えているため読み込みません。\
+         内容を確認してください。"
+    )]
+    CellTooLong {
+        file: String,
+        sheet: String,
+        cell: String,
+        limit: usize,
+    },
+
     /// Our own workbook (the blank form) could not be written.
     #[error("様式（別紙1）のExcelファイルを作成できませんでした（{detail}）。")]
     Write { detail: String },
@@ -110,7 +122,8 @@ impl Error {
             | Error::UnsupportedFormat { file, .. }
             | Error::TooManySheets { file, .. }
             | Error::TooManyRows { file, .. }
-            | Error::TooManyCells { file, .. } => file,
+            | Error::TooManyCells { file, .. }
+            | Error::CellTooLong { file, .. } => file,
             Error::Write { .. } => "",
         }
     }
@@ -118,14 +131,15 @@ impl Error {
     /// The error as one [`Problem`] of `file` (no cell, no field), for lists of
     /// problems shown per file.
     pub fn to_problem(&self, file: &str) -> Problem {
-        let sheet = match self {
-            Error::TooManyRows { sheet, .. } => Some(sheet.clone()),
-            _ => None,
+        let (sheet, cell) = match self {
+            Error::TooManyRows { sheet, .. } => (Some(sheet.clone()), None),
+            Error::CellTooLong { sheet, cell, .. } => (Some(sheet.clone()), Some(cell.clone())),
+            _ => (None, None),
         };
         Problem {
             file: file.to_owned(),
             sheet,
-            cell: None,
+            cell,
             field: None,
             message: self.to_string(),
         }
@@ -207,6 +221,12 @@ mod tests {
             Error::TooManyCells {
                 file: file.clone(),
                 limit: 2_000_000,
+            },
+            Error::CellTooLong {
+                file: file.clone(),
+                sheet: "一覧".into(),
+                cell: "B3".into(),
+                limit: 32_767,
             },
         ]
     }

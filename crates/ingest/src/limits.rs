@@ -23,6 +23,9 @@ pub struct Limits {
     /// Cells holding data in one workbook, and the used area of an .xls/.ods sheet
     /// (default 2,000,000).
     pub max_cells: usize,
+    /// Characters in one cell (default 32,767, Excel's own limit): a longer text is
+    /// hostile, and would be copied into every place that shows it.
+    pub max_cell_chars: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +37,7 @@ impl Default for Limits {
             max_sheets: 50,
             max_rows: 100_000,
             max_cells: 2_000_000,
+            max_cell_chars: 32_767,
         }
     }
 }

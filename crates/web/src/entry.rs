@@ -187,19 +187,12 @@ pub async fn upload(
 ) -> Result<Response, Error> {
     user.require(Role::Clerk)?;
     let (mut csrf, mut file) = (None, None);
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| Error::Internal(format!("multipart: {e}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         match field.name() {
             Some("csrf") => csrf = Some(field.text().await.unwrap_or_default()),
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.xlsx").to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| Error::Internal(format!("upload: {e}")))?;
+                let bytes = field.bytes().await.map_err(upload_error)?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}
@@ -213,7 +206,8 @@ pub async fn upload(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Ok(page("ファイルを選んでください。".to_owned()).into_response());
     };
-    let outcome = match uketsuke_ingest::read_requests(&name, &bytes, &state.ingest_limits) {
+    let (outcome, bytes) = read_bounded(&state, name.clone(), bytes).await?;
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => return Ok(page(e.to_string()).into_response()),
     };
@@ -227,6 +221,48 @@ pub async fn upload(
         problems: preview_problems(&outcome),
     }
     .into_response())
+}
+
+/// Reads an uploaded workbook off the async threads, at most
+/// [`AppState::upload_permits`] at once, so that concurrent uploads cannot together
+/// take the server's memory. Gives the bytes back for saving.
+async fn read_bounded(
+    state: &AppState,
+    name: String,
+    bytes: Vec<u8>,
+) -> Result<
+    (
+        Result<uketsuke_ingest::Outcome<RequestForm>, uketsuke_ingest::Error>,
+        Vec<u8>,
+    ),
+    Error,
+> {
+    let _permit = state
+        .upload_permits
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let limits = state.ingest_limits.clone();
+    tokio::task::spawn_blocking(move || {
+        let outcome = uketsuke_ingest::read_requests(&name, &bytes, &limits);
+        (outcome, bytes)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("reading the upload failed: {e}")))
+}
+
+/// A broken or oversized upload, said plainly (413 for a file over the limit).
+fn upload_error(e: axum::extract::multipart::MultipartError) -> Error {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Error::TooLarge(format!(
+            "ファイルが大きすぎます（上限 {} MB）。ファイルを分けて取り込んでください。",
+            crate::routes::UPLOAD_LIMIT / (1024 * 1024)
+        ))
+    } else {
+        Error::Unprocessable(format!(
+            "アップロードを読み取れませんでした（{e}）。もう一度選んでください。"
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -290,9 +326,8 @@ pub async fn confirm(
         already_present,
         error,
     };
-    let outcome =
-        uketsuke_ingest::read_requests(&upload.file_name, &upload.bytes, &state.ingest_limits)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+    let (outcome, _) = read_bounded(&state, upload.file_name.clone(), upload.bytes.clone()).await?;
+    let outcome = outcome.map_err(|e| Error::Internal(e.to_string()))?;
     if !outcome.problems.is_empty() && form.scope != "valid" {
         put_back(&upload).await?;
         return Ok(done(

@@ -20,6 +20,9 @@ pub enum Error {
     /// Not found — also what another bureau's record looks like.
     #[error("見つかりません")]
     NotFound,
+    /// An upload over the size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// The input cannot be taken (422), with what to fix.
     #[error("{0}")]
     Unprocessable(String),
@@ -69,6 +72,11 @@ impl IntoResponse for Error {
                 &e.to_string(),
             ),
             Error::Forbidden(message) => page(StatusCode::FORBIDDEN, "権限がありません", &message),
+            Error::TooLarge(message) => page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "ファイルが大きすぎます",
+                &message,
+            ),
             Error::Unprocessable(message) => page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "入力を確認してください",

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::{account, actions, admin, cases, dashboard, deliveries, entry, new_request};
 
 /// The largest upload accepted (the ingest limits then apply to the file itself).
-const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Builds the application's router.
 pub fn router(state: AppState) -> Router {

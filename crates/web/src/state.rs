@@ -23,6 +23,8 @@ pub struct AppState {
     pub bureaus: Arc<BTreeMap<String, BureauRules>>,
     /// When a request is returned as too early (and the other eligibility settings).
     pub eligibility: EligibilityPolicy,
+    /// Uploaded workbooks read at once (the rest wait their turn).
+    pub upload_permits: Arc<tokio::sync::Semaphore>,
     /// Limits on uploaded workbooks.
     pub ingest_limits: uketsuke_ingest::Limits,
     /// The ranges and rules for new numbers.

@@ -430,3 +430,32 @@ proptest! {
         read_all(&rezip(&entries));
     }
 }
+
+#[test]
+fn a_cell_longer_than_excel_allows_is_refused_naming_the_cell() {
+    // Excel (and rust_xlsxwriter) will not write such a cell: put it into the XML.
+    let written = xlsx(|ws| {
+        ws.write_string(0, 0, "名称").unwrap();
+        ws.write_string(2, 1, "PLACEHOLDER").unwrap();
+    });
+    let long = "あ".repeat(40_000);
+    let entries: Vec<(String, Vec<u8>)> = unzip(&written)
+        .into_iter()
+        .map(|(name, bytes)| {
+            let text = String::from_utf8_lossy(&bytes).replace("PLACEHOLDER", &long);
+            (name, text.into_bytes())
+        })
+        .collect();
+    let bytes = rezip(&entries);
+    let e = refusal(&bytes, &Limits::default());
+    assert!(
+        matches!(&e, Error::CellTooLong { cell, limit: 32_767, .. } if cell == "B3"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("セルB3"), "{e}");
+    // A cell within the limit is read as usual.
+    let fine = xlsx(|ws| {
+        ws.write_string(0, 0, "い".repeat(32_000)).unwrap();
+    });
+    assert!(read_requests("x.xlsx", &fine, &Limits::default()).is_ok());
+}
