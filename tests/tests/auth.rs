@@ -225,6 +225,37 @@ async fn a_password_change_needs_the_current_password_and_ends_old_sessions() {
     let app = TestApp::spawn().await;
     let old = app.create_user("ito", "approver", "kanto-shinetsu").await;
     app.login("ito", &old).await;
+    // The same account signed in on another terminal.
+    let elsewhere = TestApp::client_for(&app);
+    let page = elsewhere
+        .get(format!("{}/login", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form_csrf = uketsuke_tests::csrf_of(&page);
+    let signed_in = elsewhere
+        .post(format!("{}/login", app.base_url))
+        .form(&[
+            ("csrf", form_csrf.as_str()),
+            ("username", "ito"),
+            ("password", old.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let dashboard = |client: reqwest::Client| {
+        let url = format!("{}/dashboard", app.base_url);
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        dashboard(elsewhere.clone()).await,
+        200,
+        "signed in elsewhere"
+    );
     let csrf = app.csrf("/password").await;
     let response = app
         .post_form(
@@ -273,6 +304,16 @@ async fn a_password_change_needs_the_current_password_and_ends_old_sessions() {
             .await
             .unwrap()
             .contains("パスワードを変更しました")
+    );
+    assert_eq!(
+        dashboard(elsewhere.clone()).await,
+        303,
+        "the other terminal's session has ended"
+    );
+    assert_eq!(
+        dashboard(app.client.clone()).await,
+        200,
+        "the session that changed it stays"
     );
 
     let other = TestApp::client_for(&app);

@@ -74,6 +74,11 @@ async fn add_numbered_cases(app: &TestApp, count: usize, name: impl Fn(usize) ->
 
 fn row_names(html: &str) -> Vec<String> {
     let Some(start) = html.find("<tbody>") else {
+        // No table: only a list page that says it found nothing counts as empty.
+        assert!(
+            html.contains("条件に合う案件はありません。"),
+            "neither a table of cases nor the empty-list message: not a list page"
+        );
         return Vec::new();
     };
     let end = html[start..]
@@ -621,6 +626,47 @@ async fn a_user_limited_to_an_office_sees_only_that_offices_cases() {
     assert!(html.contains("群馬事務所（担当の事務所のみ）"));
     let r = demo_request(&app, "ひだまり小児科").await;
     assert_eq!(app.get(&format!("/cases/{}", r.id)).await.status(), 404);
+}
+
+/// The office filter returns that office's cases, and only them.
+#[tokio::test]
+async fn the_office_filter_returns_that_offices_cases() {
+    let app = signed_in().await;
+    let office_of = |code: &'static str| {
+        let db = app.db.clone();
+        async move {
+            office::Entity::find()
+                .filter(office::Column::BureauId.eq(BUREAU))
+                .filter(office::Column::Code.eq(code))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+                .to_string()
+        }
+    };
+    let (tokyo, gunma) = (office_of("tokyo").await, office_of("gunma").await);
+    let all = names(&list_html(&app, &[]).await);
+    assert!(all.len() > 1, "the demo has cases: {all:?}");
+    assert_eq!(
+        names(&list_html(&app, &[("office", tokyo.as_str())]).await),
+        all,
+        "the demo's cases are all Tokyo's"
+    );
+    assert!(names(&list_html(&app, &[("office", gunma.as_str())]).await).is_empty());
+    // One case moves to 群馬: the filter follows it.
+    let moved = demo_request(&app, "ひだまり小児科").await;
+    let mut active: reception_request::ActiveModel = moved.into();
+    active.office_id = Set(Some(gunma.parse().unwrap()));
+    active.update(&app.db).await.unwrap();
+    assert_eq!(
+        names(&list_html(&app, &[("office", gunma.as_str())]).await),
+        set(&["ひだまり小児科"])
+    );
+    let tokyo_now = names(&list_html(&app, &[("office", tokyo.as_str())]).await);
+    assert!(!tokyo_now.contains("ひだまり小児科"));
+    assert_eq!(tokyo_now.len(), all.len() - 1);
 }
 
 #[tokio::test]

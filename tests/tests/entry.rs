@@ -152,6 +152,92 @@ async fn a_viewer_cannot_upload() {
         .await;
     app.login("etsuran-only", &password).await;
     assert_eq!(app.get("/requests/upload").await.status(), 403);
+
+    // Posting the file anyway is refused for the role, and nothing waits to be confirmed.
+    let response = upload(&app, "form_official.xlsx", form_file("form_official.xlsx")).await;
+    assert_eq!(response.status(), 403);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("「担当」以上の権限")
+    );
+
+    // A clerk's upload cannot be confirmed by the viewer either; the clerk still can.
+    let clerk = TestApp::client_for(&app);
+    let clerk_password = app.create_user("tanto", "clerk", "kanto-shinetsu").await;
+    let page = clerk
+        .get(format!("{}/login", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = uketsuke_tests::csrf_of(&page);
+    clerk
+        .post(format!("{}/login", app.base_url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "tanto"),
+            ("password", clerk_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = clerk
+        .get(format!("{}/requests/upload", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", uketsuke_tests::csrf_of(&page))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(form_file("form_official.xlsx"))
+                .file_name("form_official.xlsx"),
+        );
+    let preview = clerk
+        .post(format!("{}/requests/upload", app.base_url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = confirm_action(&preview);
+    let viewer_csrf = app.csrf("/dashboard").await;
+    let refused = app
+        .post_form(&action, &[("csrf", viewer_csrf.as_str()), ("scope", "all")])
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let clerk_csrf = uketsuke_tests::csrf_of(&preview);
+    let confirmed = clerk
+        .post(format!("{}{action}", app.base_url))
+        .form(&[("csrf", clerk_csrf.as_str()), ("scope", "all")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 fn entry_fields<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {

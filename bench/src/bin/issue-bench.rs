@@ -96,8 +96,9 @@ async fn main() -> anyhow::Result<()> {
             "per_second": codes.len() as f64 / seconds,
         })
     );
+    let failed = distinct.len() != codes.len() || valid != codes.len() || codes.len() != total;
     db.close().await?;
-    if let Some(admin) = cleanup {
+    if let Some(admin) = &cleanup {
         admin
             .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
             .await?;
@@ -105,9 +106,16 @@ async fn main() -> anyhow::Result<()> {
         .strip_prefix("sqlite://")
         .and_then(|p| p.split('?').next())
     {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".lock"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
+    }
+    if failed {
+        anyhow::bail!(
+            "issuance broke its guarantee: {} issued of {total}, {} distinct, {valid} valid",
+            codes.len(),
+            distinct.len()
+        );
     }
     Ok(())
 }
