@@ -561,3 +561,72 @@ async fn a_retroactive_request_is_recorded_and_judged_for_return() {
     let reasons = created["verdict"]["reasons"].to_string();
     assert!(reasons.contains("遡及"), "{reasons}");
 }
+
+/// A bureau never handles another bureau's prefecture, and a council session records
+/// only its own prefecture's facilities.
+#[tokio::test]
+async fn jurisdiction_is_checked_at_entry_and_at_the_council() {
+    let app = TestApp::spawn().await;
+    let clerk = token(&app, "tanto", "clerk", BUREAU).await;
+    let approver = token(&app, "kessai", "approver", BUREAU).await;
+
+    let mut osaka = new_request("大阪の医院");
+    osaka["facility_address"] = json!("大阪府大阪市中央区大手前1-1");
+    let (status, body) = post(&app, "/api/v1/requests", &clerk, osaka).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], "facility_address");
+    let message = body["error"]["fields"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("大阪府") && message.contains("管轄ではありません"),
+        "{message}"
+    );
+
+    // A 神奈川 facility (関東信越's) answered, then offered to a 東京 session.
+    let mut kanagawa = new_request("横浜の医院");
+    kanagawa["facility_address"] = json!("神奈川県横浜市中区日本大通1");
+    let (status, created) = post(&app, "/api/v1/requests", &clerk, kanagawa).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, proposed) = post(
+        &app,
+        &format!("/api/v1/requests/{id}/propose"),
+        &clerk,
+        json!({"version": created["version"], "district": "1"}),
+    )
+    .await;
+    let (status, issued) = post(
+        &app,
+        &format!("/api/v1/requests/{id}/approve"),
+        &approver,
+        json!({"version": proposed["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{issued}");
+    let (status, session) = post(
+        &app,
+        "/api/v1/council-sessions",
+        &approver,
+        json!({"prefecture": "13", "held_on": "2027-02-20", "request_ids": [id]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(session["approved"], json!([]));
+    assert_eq!(session["refused"][0]["id"], id);
+    assert!(
+        session["refused"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("東京都の地医協では、神奈川県の医療機関")
+    );
+    let (_, case) = get(&app, &format!("/api/v1/requests/{id}"), &clerk).await;
+    assert_eq!(case["status"], "issued", "not designated");
+    // Its own prefecture's session records it.
+    let (_, session) = post(
+        &app,
+        "/api/v1/council-sessions",
+        &approver,
+        json!({"prefecture": "14", "held_on": "2027-02-20", "request_ids": [id]}),
+    )
+    .await;
+    assert_eq!(session["approved"], json!([id]));
+}

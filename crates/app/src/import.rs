@@ -14,7 +14,7 @@ use uketsuke_ingest::{Limits, Problem, RequestForm};
 use uketsuke_rules::eligibility;
 use uketsuke_store::audit::Actor;
 use uketsuke_store::bureaus::BureauRules;
-use uketsuke_store::intake::{Intake, no_prefecture_message, prefecture_of, save_forms};
+use uketsuke_store::intake::{Intake, place, save_forms};
 use uketsuke_store::registry::NewRegistryEntry;
 
 use crate::settings::Settings;
@@ -185,17 +185,18 @@ async fn import_requests(
     for p in &outcome.problems {
         report.problem(p);
     }
-    // Every request needs a prefecture; one that cannot be told is an error too.
+    // Every request needs a prefecture of the bureau's; one that cannot be told, or is
+    // another bureau's, is an error too.
     let mut ready = Vec::new();
     for item in &outcome.items {
         report.requests.push(item.value.to_json());
-        match prefecture_of(&item.value.facility_address, bureau) {
-            Some(_) => ready.push(item),
-            None => report.errors.push(ErrorJson {
+        match place(&item.value.facility_address, bureau) {
+            Ok(_) => ready.push(item),
+            Err(message) => report.errors.push(ErrorJson {
                 sheet: Some(item.sheet.clone()),
                 cell: Some(item.cell_or_row.clone()),
                 field: Some("facility_address".to_owned()),
-                message: no_prefecture_message(&item.value.facility_address),
+                message,
             }),
         }
     }

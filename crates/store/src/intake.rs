@@ -56,6 +56,31 @@ pub fn no_prefecture_message(address: &str) -> String {
     format!("所在地「{address}」から都道府県が分かりません。都道府県名から記載してください。")
 }
 
+/// Where a facility at `address` belongs: its prefecture, which must be under the
+/// bureau's jurisdiction (管轄). A bureau never handles another bureau's prefecture, so
+/// an address elsewhere is refused with a message naming the prefecture and the bureau.
+pub fn place(address: &str, bureau: &BureauRules) -> Result<Prefecture, String> {
+    let prefecture =
+        prefecture_of(address, bureau).ok_or_else(|| no_prefecture_message(address))?;
+    if bureau.prefectures.contains(&prefecture.code_str()) {
+        Ok(prefecture)
+    } else {
+        let own: Vec<&str> = bureau
+            .prefectures
+            .iter()
+            .filter_map(|c| Prefecture::parse(c).ok())
+            .map(|p| p.name())
+            .collect();
+        Err(format!(
+            "所在地「{address}」は{}で、{}の管轄ではありません（管轄: {}）。{}を管轄する地方厚生（支）局への提出を案内してください。",
+            prefecture.name(),
+            bureau.name,
+            own.join("・"),
+            prefecture.name()
+        ))
+    }
+}
+
 /// The deadlines and the verdict of a form received on `intake.received`.
 pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment) {
     let d = deadlines::deadlines(
@@ -75,7 +100,7 @@ pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment
 }
 
 /// Saves `forms` in one transaction (all or nothing). A form whose prefecture cannot be
-/// told is refused with [`no_prefecture_message`] before anything is written.
+/// told, or is not the bureau's, is refused ([`place`]) before anything is written.
 pub async fn save_forms(
     db: &DatabaseConnection,
     intake: &Intake<'_>,
@@ -84,8 +109,7 @@ pub async fn save_forms(
 ) -> Result<Saved, String> {
     let mut placed = Vec::with_capacity(forms.len());
     for form in forms {
-        let prefecture = prefecture_of(&form.facility_address, intake.bureau)
-            .ok_or_else(|| no_prefecture_message(&form.facility_address))?;
+        let prefecture = place(&form.facility_address, intake.bureau)?;
         placed.push((*form, prefecture));
     }
     save(db, intake, &placed, actor)

@@ -277,12 +277,9 @@ pub async fn create(
     };
     let received = received.unwrap_or_else(|_| today_in_japan());
     let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
-    if intake::prefecture_of(&form.facility_address, bureau).is_none() {
+    if let Err(message) = intake::place(&form.facility_address, bureau) {
         let mut errors = BTreeMap::new();
-        errors.insert(
-            "facility_address",
-            intake::no_prefecture_message(&form.facility_address),
-        );
+        errors.insert("facility_address", message);
         return Ok(again(f, errors));
     }
     let intake = Intake {

@@ -569,6 +569,24 @@ async fn execute(
                 .await?
                 .filter(|s| s.bureau_id == case.bureau_id)
                 .ok_or(Error::NotFound)?;
+            // A council session belongs to one prefecture's 地医協.
+            let at = facility::Entity::find_by_id(case.facility_id)
+                .one(txn)
+                .await?
+                .map(|f| f.prefecture)
+                .unwrap_or_default();
+            if at != session.prefecture {
+                let name = |code: &str| {
+                    Prefecture::parse(code)
+                        .map_or_else(|_| code.to_owned(), |p| p.name().to_owned())
+                };
+                return Err(Error::NotAllowed(format!(
+                    "{}の地医協では、{}の医療機関（{}）の答申は記録できません",
+                    name(&session.prefecture),
+                    name(&at),
+                    case.facility_name
+                )));
+            }
             let (session_id, designated_on) = (session.id, case.designation_date);
             write(
                 txn,

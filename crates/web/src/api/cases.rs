@@ -298,11 +298,11 @@ pub async fn create(
         }
     };
     if let Some(form) = &form
-        && intake::prefecture_of(&form.facility_address, bureau).is_none()
+        && let Err(message) = intake::place(&form.facility_address, bureau)
     {
         problems.push(FieldError {
             field: "facility_address".into(),
-            message: intake::no_prefecture_message(&form.facility_address),
+            message,
         });
     }
     let (Some(form), Some(received), true) = (form, received, problems.is_empty()) else {
