@@ -269,6 +269,37 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// A second browser signed in as `username`: panics unless the login redirects to the
+    /// dashboard.
+    pub async fn browser_signed_in(&self, username: &str, password: &str) -> reqwest::Client {
+        let client = Self::client_for(self);
+        let page = client
+            .get(format!("{}/login", self.base_url))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET /login: {e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        let csrf = csrf_of(&page);
+        let response = client
+            .post(format!("{}/login", self.base_url))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST /login: {e}"));
+        assert_eq!(
+            response.status(),
+            303,
+            "login of {username} in a second browser"
+        );
+        client
+    }
+
     /// GET a path of the app.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

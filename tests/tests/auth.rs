@@ -226,27 +226,7 @@ async fn a_password_change_needs_the_current_password_and_ends_old_sessions() {
     let old = app.create_user("ito", "approver", "kanto-shinetsu").await;
     app.login("ito", &old).await;
     // The same account signed in on another terminal.
-    let elsewhere = TestApp::client_for(&app);
-    let page = elsewhere
-        .get(format!("{}/login", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let form_csrf = uketsuke_tests::csrf_of(&page);
-    let signed_in = elsewhere
-        .post(format!("{}/login", app.base_url))
-        .form(&[
-            ("csrf", form_csrf.as_str()),
-            ("username", "ito"),
-            ("password", old.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 303);
+    let elsewhere = app.browser_signed_in("ito", &old).await;
     let dashboard = |client: reqwest::Client| {
         let url = format!("{}/dashboard", app.base_url);
         async move { client.get(url).send().await.unwrap().status().as_u16() }

@@ -165,27 +165,8 @@ async fn a_viewer_cannot_upload() {
     );
 
     // A clerk's upload cannot be confirmed by the viewer either; the clerk still can.
-    let clerk = TestApp::client_for(&app);
     let clerk_password = app.create_user("tanto", "clerk", "kanto-shinetsu").await;
-    let page = clerk
-        .get(format!("{}/login", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = uketsuke_tests::csrf_of(&page);
-    clerk
-        .post(format!("{}/login", app.base_url))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "tanto"),
-            ("password", clerk_password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let clerk = app.browser_signed_in("tanto", &clerk_password).await;
     let page = clerk
         .get(format!("{}/requests/upload", app.base_url))
         .send()

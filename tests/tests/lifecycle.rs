@@ -393,28 +393,8 @@ async fn two_approvers_in_two_browsers_one_is_told_someone_was_first() {
     }
     let mut browsers = Vec::new();
     for name in ["kessai-a", "kessai-b"] {
-        let client = TestApp::client_for(&app);
-        let page = client
-            .get(format!("{}/login", app.base_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = uketsuke_tests::csrf_of(&page);
         let password = format!("pw-{name}-0123456789");
-        let response = client
-            .post(format!("{}/login", app.base_url))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("username", name),
-                ("password", password.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 303);
+        let client = app.browser_signed_in(name, &password).await;
         browsers.push(client);
     }
     for round in 0..ROUNDS {
