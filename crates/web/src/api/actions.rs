@@ -41,11 +41,11 @@ pub struct ActionBody {
     request_body = ActionBody,
     responses(
         (status = 200, description = "The case after the action", body = Case),
-        (status = 401, body = super::ErrorBody),
-        (status = 403, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 403, description = "役割が足りない", body = super::ErrorBody),
+        (status = 404, description = "見つからない（他局・他事務所の案件を含む）", body = super::ErrorBody),
         (status = 409, description = "他の職員が先に処理しました", body = super::ErrorBody),
-        (status = 422, body = super::ErrorBody),
+        (status = 422, description = "入力の誤り、または状態から許されない処理", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -218,10 +218,10 @@ pub(super) async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<Ca
     request_body = NewRequest,
     responses(
         (status = 201, description = "Created", body = Case),
-        (status = 401, body = super::ErrorBody),
-        (status = 403, body = super::ErrorBody),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 403, description = "役割が足りない", body = super::ErrorBody),
         (status = 409, description = "The same facility, kind and designation date is already recorded", body = super::ErrorBody),
-        (status = 422, body = super::ErrorBody),
+        (status = 422, description = "入力の誤り、または状態から許されない処理", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -347,9 +347,9 @@ pub struct CaseList {
     path = "/api/v1/requests",
     params(crate::cases::ListParams),
     responses(
-        (status = 200, body = CaseList),
-        (status = 401, body = super::ErrorBody),
-        (status = 422, body = super::ErrorBody),
+        (status = 200, description = "OK", body = CaseList),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 422, description = "入力の誤り、または状態から許されない処理", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -412,9 +412,9 @@ pub async fn list(
     path = "/api/v1/requests/{id}",
     params(("id" = i32, Path, description = "The case's id")),
     responses(
-        (status = 200, body = Case),
-        (status = 401, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody),
+        (status = 200, description = "OK", body = Case),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 404, description = "見つからない（他局・他事務所の案件を含む）", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]

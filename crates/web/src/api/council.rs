@@ -80,10 +80,10 @@ async fn session_json(
     path = "/api/v1/council-sessions",
     request_body = NewSession,
     responses(
-        (status = 201, body = Session),
-        (status = 401, body = super::ErrorBody),
-        (status = 403, body = super::ErrorBody),
-        (status = 422, body = super::ErrorBody),
+        (status = 201, description = "作成しました", body = Session),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 403, description = "役割が足りない", body = super::ErrorBody),
+        (status = 422, description = "入力の誤り、または状態から許されない処理", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -162,9 +162,9 @@ pub async fn create(
     path = "/api/v1/council-sessions/{id}",
     params(("id" = i32, Path, description = "The session's id")),
     responses(
-        (status = 200, body = Session),
-        (status = 401, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody),
+        (status = 200, description = "OK", body = Session),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 404, description = "見つからない（他局・他事務所の案件を含む）", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -183,8 +183,8 @@ pub async fn show(
     params(("id" = i32, Path, description = "The session's id")),
     responses(
         (status = 200, description = "The .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 401, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 404, description = "見つからない（他局・他事務所の案件を含む）", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -238,8 +238,8 @@ pub struct Delivery {
     get,
     path = "/api/v1/deliveries",
     responses(
-        (status = 200, body = [Delivery]),
-        (status = 401, body = super::ErrorBody),
+        (status = 200, description = "OK", body = [Delivery]),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
