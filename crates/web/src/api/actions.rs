@@ -34,6 +34,7 @@ pub struct ActionBody {
 #[utoipa::path(
     post,
     path = "/api/v1/requests/{id}/{action}",
+    operation_id = "act_on_request",
     params(
         ("id" = i32, Path, description = "The case's id"),
         ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated"),

@@ -215,6 +215,7 @@ pub(super) async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<Ca
 #[utoipa::path(
     post,
     path = "/api/v1/requests",
+    operation_id = "create_request",
     request_body = NewRequest,
     responses(
         (status = 201, description = "Created", body = Case),
@@ -345,6 +346,7 @@ pub struct CaseList {
 #[utoipa::path(
     get,
     path = "/api/v1/requests",
+    operation_id = "list_requests",
     params(crate::cases::ListParams),
     responses(
         (status = 200, description = "OK", body = CaseList),
@@ -410,6 +412,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/requests/{id}",
+    operation_id = "get_request",
     params(("id" = i32, Path, description = "The case's id")),
     responses(
         (status = 200, description = "OK", body = Case),

@@ -78,6 +78,7 @@ async fn session_json(
 #[utoipa::path(
     post,
     path = "/api/v1/council-sessions",
+    operation_id = "create_council_session",
     request_body = NewSession,
     responses(
         (status = 201, description = "作成しました", body = Session),
@@ -160,6 +161,7 @@ pub async fn create(
 #[utoipa::path(
     get,
     path = "/api/v1/council-sessions/{id}",
+    operation_id = "get_council_session",
     params(("id" = i32, Path, description = "The session's id")),
     responses(
         (status = 200, description = "OK", body = Session),
@@ -180,6 +182,7 @@ pub async fn show(
 #[utoipa::path(
     get,
     path = "/api/v1/council-sessions/{id}/list.xlsx",
+    operation_id = "get_council_session_list_xlsx",
     params(("id" = i32, Path, description = "The session's id")),
     responses(
         (status = 200, description = "The .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -237,6 +240,7 @@ pub struct Delivery {
 #[utoipa::path(
     get,
     path = "/api/v1/deliveries",
+    operation_id = "list_deliveries",
     responses(
         (status = 200, description = "OK", body = [Delivery]),
         (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
