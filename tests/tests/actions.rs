@@ -83,10 +83,16 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
 
     let response = post(&app, &format!("/cases/{id}/propose"), &[("district", "04")]).await;
     assert_eq!(response.status(), 303);
-    assert_eq!(request(&app, id).await.status.as_str(), "proposed");
+    assert_eq!(
+        request(&app, id).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Proposed
+    );
     let proposed = numbers(&app, id).await;
     assert_eq!(proposed.len(), 1);
-    assert_eq!(proposed[0].status.as_str(), "proposed");
+    assert_eq!(
+        proposed[0].status,
+        uketsuke_store::lifecycle::NumberStatus::Proposed
+    );
     assert_eq!(proposed[0].district, 4);
 
     assert_eq!(
@@ -103,7 +109,10 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
             .status(),
         303
     );
-    assert_eq!(request(&app, id).await.status.as_str(), "issued");
+    assert_eq!(
+        request(&app, id).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Issued
+    );
     let code = numbers(&app, id).await[0].code.clone();
     assert!(InstitutionCode::parse(&code).is_ok());
 
@@ -114,7 +123,10 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
             .status(),
         303
     );
-    assert_eq!(request(&app, id).await.status.as_str(), "answered");
+    assert_eq!(
+        request(&app, id).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Answered
+    );
     let html = app
         .get(&format!("/cases/{id}/answer"))
         .await
@@ -159,7 +171,10 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
     .await;
     assert_eq!(response.status(), 303);
     let done = request(&app, id).await;
-    assert_eq!(done.status.as_str(), "designated");
+    assert_eq!(
+        done.status,
+        uketsuke_store::lifecycle::CaseStatus::Designated
+    );
     assert!(done.council_session_id.is_some());
     let html = app.get("/council").await.text().await.unwrap();
     assert!(html.contains("令和9年3月18日") && html.contains("1件"));
@@ -214,10 +229,13 @@ async fn a_returned_request_voids_its_proposed_number_and_prints_a_return_letter
     .await;
     assert_eq!(response.status(), 303);
     let returned = request(&app, id).await;
-    assert_eq!(returned.status.as_str(), "returned");
     assert_eq!(
-        numbers(&app, id).await[0].status.as_str(),
-        "void",
+        returned.status,
+        uketsuke_store::lifecycle::CaseStatus::Returned
+    );
+    assert_eq!(
+        numbers(&app, id).await[0].status,
+        uketsuke_store::lifecycle::NumberStatus::Void,
         "the proposed number is void, never reused"
     );
     let html = app
@@ -248,8 +266,14 @@ async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
             .status(),
         303
     );
-    assert_eq!(request(&app, first).await.status.as_str(), "withdrawn");
-    assert_eq!(numbers(&app, first).await[0].status.as_str(), "void");
+    assert_eq!(
+        request(&app, first).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Withdrawn
+    );
+    assert_eq!(
+        numbers(&app, first).await[0].status,
+        uketsuke_store::lifecycle::NumberStatus::Void
+    );
 
     let second = enter(&app, "つぎの医院", "medical").await;
     post(
@@ -277,7 +301,7 @@ async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(voided.status.as_str(), "void");
+    assert_eq!(voided.status, uketsuke_store::lifecycle::NumberStatus::Void);
     assert_eq!(voided.void_reason.as_deref(), Some("郡市区番号の誤り"));
 }
 
@@ -308,8 +332,14 @@ async fn a_medical_and_dental_pair_gets_one_seven_digit_number() {
     let m = InstitutionCode::parse(&numbers(&app, medical).await[0].code).unwrap();
     let d = InstitutionCode::parse(&numbers(&app, dental).await[0].code).unwrap();
     assert_eq!(m.medical_code(), d.medical_code());
-    assert_eq!(request(&app, medical).await.status.as_str(), "proposed");
-    assert_eq!(request(&app, dental).await.status.as_str(), "proposed");
+    assert_eq!(
+        request(&app, medical).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Proposed
+    );
+    assert_eq!(
+        request(&app, dental).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Proposed
+    );
     switch_to(&app, "kessai", "approver").await;
     assert_eq!(
         post(&app, &format!("/cases/{medical}/approve"), &[])
@@ -318,8 +348,8 @@ async fn a_medical_and_dental_pair_gets_one_seven_digit_number() {
         303
     );
     assert_eq!(
-        request(&app, dental).await.status.as_str(),
-        "issued",
+        request(&app, dental).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Issued,
         "the pair is approved together"
     );
 }
@@ -345,7 +375,10 @@ async fn another_bureaus_case_cannot_be_touched() {
             .status(),
         404
     );
-    assert_eq!(request(&app, id).await.status.as_str(), "received");
+    assert_eq!(
+        request(&app, id).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Received
+    );
 }
 
 #[tokio::test]
@@ -375,7 +408,10 @@ async fn a_request_judged_for_return_is_proposed_only_after_the_clerk_acknowledg
         .trim_start_matches("/cases/")
         .parse()
         .unwrap();
-    assert_eq!(request(&app, id).await.decision.as_str(), "return");
+    assert_eq!(
+        request(&app, id).await.decision,
+        uketsuke_store::lifecycle::Decision::Return
+    );
     let html = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
     assert!(html.contains("返戻相当"), "the case page warns before 起案");
     assert_eq!(
@@ -443,7 +479,9 @@ async fn marking_not_designated_needs_a_reason() {
     let app = TestApp::spawn_with(true).await;
     switch_to(&app, "kessai", "approver").await;
     let answered = reception_request::Entity::find()
-        .filter(reception_request::Column::Status.eq("answered"))
+        .filter(
+            reception_request::Column::Status.eq(uketsuke_store::lifecycle::CaseStatus::Answered),
+        )
         .one(&app.db)
         .await
         .unwrap()
@@ -462,5 +500,8 @@ async fn marking_not_designated_needs_a_reason() {
             .unwrap()
             .contains("「8. 未指定」にする理由を入力してください")
     );
-    assert_eq!(request(&app, answered.id).await.status.as_str(), "answered");
+    assert_eq!(
+        request(&app, answered.id).await.status,
+        uketsuke_store::lifecycle::CaseStatus::Answered
+    );
 }

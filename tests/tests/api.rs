@@ -653,3 +653,75 @@ async fn jurisdiction_is_checked_at_entry_and_at_the_council() {
     .await;
     assert_eq!(session["approved"], json!([id]));
 }
+
+/// Two approvers record the same council session at once: one session, both told its
+/// id; a token revoked twice at once is revoked once (the second is told).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_recorded_twice_and_a_token_revoked_twice_at_once_happen_once() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let approvers = [
+        token(&app, "kessai-a", "approver", BUREAU).await,
+        token(&app, "kessai-b", "approver", BUREAU).await,
+    ];
+    for round in 0..4 {
+        let held_on = format!("2027-03-{:02}", round + 1);
+        let barrier = Arc::new(Barrier::new(2));
+        let tasks: Vec<_> = approvers
+            .iter()
+            .map(|t| {
+                let (client, url, t, barrier) = (
+                    app.client.clone(),
+                    format!("{}/api/v1/council-sessions", app.base_url),
+                    t.clone(),
+                    barrier.clone(),
+                );
+                let body = json!({"prefecture": "13", "held_on": held_on});
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let r = client
+                        .post(url)
+                        .bearer_auth(t)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status().as_u16();
+                    (status, r.json::<Value>().await.unwrap())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for t in tasks {
+            answers.push(t.await.unwrap());
+        }
+        assert!(answers.iter().all(|(s, _)| *s == 201), "{answers:?}");
+        assert_eq!(answers[0].1["id"], answers[1].1["id"], "one session");
+    }
+    let sessions = uketsuke_store::entities::council_session::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 4);
+
+    let (_, row) = uketsuke_store::tokens::create(&app.db, "kessai-a", "x", &Actor::system("test"))
+        .await
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(2));
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let (db, barrier) = (app.db.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                uketsuke_store::tokens::revoke(&db, row.id, &Actor::system("test"))
+                    .await
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap());
+    }
+    assert_eq!(ok, 1, "revoked once");
+}

@@ -506,7 +506,9 @@ async fn an_approver_confirms_a_facility_past_its_designation_date_as_not_design
     let app = TestApp::spawn_with(true).await;
     // Make the demo's answered case overdue for designation.
     let answered = reception_request::Entity::find()
-        .filter(reception_request::Column::Status.eq("answered"))
+        .filter(
+            reception_request::Column::Status.eq(uketsuke_store::lifecycle::CaseStatus::Answered),
+        )
         .one(&app.db)
         .await
         .unwrap()
@@ -560,7 +562,10 @@ async fn an_approver_confirms_a_facility_past_its_designation_date_as_not_design
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status.as_str(), "not_designated");
+    assert_eq!(
+        row.status,
+        uketsuke_store::lifecycle::CaseStatus::NotDesignated
+    );
     assert_eq!(row.not_designated_reason.as_deref(), Some("開設中止"));
     let html = app.get(&location).await.text().await.unwrap();
     assert!(html.contains("8. 未指定」として記録しました"), "{html}");

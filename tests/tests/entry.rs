@@ -92,7 +92,7 @@ async fn an_upload_is_previewed_and_saved_only_when_confirmed() {
         .unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].facility_name, "オン資クリニック");
-    assert_eq!(saved[0].kind.as_str(), "medical");
+    assert_eq!(saved[0].kind, uketsuke_domain::RequestKind::Medical);
     // The same upload cannot be confirmed twice; uploading the file again finds it present.
     let again = app
         .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
@@ -304,7 +304,7 @@ async fn the_entry_form_reads_fullwidth_and_wareki_and_shows_the_case_with_its_d
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(saved.kind.as_str(), "dental");
+    assert_eq!(saved.kind, uketsuke_domain::RequestKind::Dental);
     assert_eq!(saved.facility_postal_code.as_deref(), Some("100-8916"));
     assert_eq!(saved.contact_phone, "03-5253-1111");
     assert_eq!(saved.designation_date.to_string(), "2027-04-01");

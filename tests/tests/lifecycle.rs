@@ -454,3 +454,132 @@ async fn two_approvers_in_two_browsers_one_is_told_someone_was_first() {
         );
     }
 }
+
+/// Every other action of the lifecycle, fired twice at once on the version both callers
+/// saw (two different users): exactly one wins and the other gets a conflict, and the
+/// case changed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_action_fired_twice_at_once_changes_the_case_once() {
+    let app = TestApp::spawn().await;
+    app.create_user("tanto", "clerk", BUREAU).await;
+    app.login("tanto", "pw-tanto-0123456789").await;
+    let (clerk, clerk2) = (
+        caller(&app, "tanto", "clerk").await,
+        caller(&app, "tanto2", "clerk").await,
+    );
+    let (a, b) = (
+        caller(&app, "kessai-a", "approver").await,
+        caller(&app, "kessai-b", "approver").await,
+    );
+    let today = chrono::Utc::now().date_naive();
+    let session = uketsuke_store::council::find_or_create(
+        &app.db,
+        uketsuke_store::council::NewSession {
+            bureau_id: BUREAU.into(),
+            prefecture: "13".into(),
+            held_on: today,
+            name: "東京地方社会保険医療協議会".into(),
+        },
+        &a.actor,
+    )
+    .await
+    .unwrap();
+    for (round, action) in [
+        "answer",
+        "return",
+        "withdraw",
+        "void",
+        "not-designated",
+        "designate",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = enter(&app, &format!("同時処理医院{round}")).await;
+        let (first, second, command) = match action {
+            "answer" => {
+                to_issued(&app, id).await;
+                (clerk.clone(), clerk2.clone(), Command::Answer { on: today })
+            }
+            "return" => (
+                a.clone(),
+                b.clone(),
+                Command::Return {
+                    reason: "書類に不備があるため".into(),
+                    on: today,
+                },
+            ),
+            "withdraw" => {
+                to_issued(&app, id).await;
+                (
+                    clerk.clone(),
+                    clerk2.clone(),
+                    Command::Withdraw { on: today },
+                )
+            }
+            "void" => {
+                to_issued(&app, id).await;
+                let number = numbers(&app, id).await.remove(0);
+                (
+                    a.clone(),
+                    b.clone(),
+                    Command::Void {
+                        number_id: number.id,
+                        reason: "試験".into(),
+                    },
+                )
+            }
+            "not-designated" => {
+                to_issued(&app, id).await;
+                (
+                    a.clone(),
+                    b.clone(),
+                    Command::NotDesignated {
+                        reason: "開設中止".into(),
+                    },
+                )
+            }
+            _ => {
+                to_issued(&app, id).await;
+                (
+                    a.clone(),
+                    b.clone(),
+                    Command::Designate {
+                        session_id: session.id,
+                    },
+                )
+            }
+        };
+        let version = case(&app, id).await.lock_version;
+        let results = race(
+            &app,
+            id,
+            Some(version),
+            (first, command.clone()),
+            (second, command),
+        )
+        .await;
+        let winner = one_winner(&results);
+        assert!(
+            matches!(results[1 - winner], Err(StoreError::Conflict)),
+            "{action}: the loser is told someone was first: {results:?}"
+        );
+        assert_eq!(
+            case(&app, id).await.lock_version,
+            version + 1,
+            "{action}: the case changed once"
+        );
+    }
+}
+
+/// Proposes and approves a case's number (番号交付済).
+async fn to_issued(app: &TestApp, id: i32) {
+    let clerk = caller(app, "tanto", "clerk").await;
+    let approver = caller(app, "kessai-a", "approver").await;
+    lifecycle::apply(&app.db, &clerk, id, None, &propose(app))
+        .await
+        .unwrap();
+    lifecycle::apply(&app.db, &approver, id, None, &Command::Approve)
+        .await
+        .unwrap();
+}

@@ -88,27 +88,38 @@ pub async fn find_or_create(
     new: NewSession,
     actor: &Actor,
 ) -> Result<council_session::Model> {
-    let existing = council_session::Entity::find()
-        .filter(council_session::Column::BureauId.eq(&new.bureau_id))
-        .filter(council_session::Column::Prefecture.eq(&new.prefecture))
-        .filter(council_session::Column::HeldOn.eq(new.held_on))
-        .one(db)
-        .await?;
-    if let Some(existing) = existing {
-        return Ok(existing);
+    let existing = || {
+        council_session::Entity::find()
+            .filter(council_session::Column::BureauId.eq(&new.bureau_id))
+            .filter(council_session::Column::Prefecture.eq(&new.prefecture))
+            .filter(council_session::Column::HeldOn.eq(new.held_on))
+            .one(db)
+    };
+    if let Some(found) = existing().await? {
+        return Ok(found);
     }
     let txn = db.begin().await?;
-    let row = council_session::ActiveModel {
-        bureau_id: Set(new.bureau_id),
-        prefecture: Set(new.prefecture),
+    let inserted = council_session::ActiveModel {
+        bureau_id: Set(new.bureau_id.clone()),
+        prefecture: Set(new.prefecture.clone()),
         held_on: Set(new.held_on),
-        name: Set(new.name),
+        name: Set(new.name.clone()),
         notes: Set(None),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await;
+    // Two people recording the same session at once: the unique index keeps one (and
+    // its audit entry), and the other gets that one.
+    let row = match inserted {
+        Ok(row) => row,
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return existing().await?.ok_or(crate::Error::Conflict);
+        }
+        Err(e) => return Err(e.into()),
+    };
     audit::record(
         &txn,
         actor,

@@ -112,9 +112,23 @@ pub async fn revoke<C: ConnectionTrait>(
         return Err(Error::Invalid(format!("トークン（ID {id}）は失効済みです")));
     }
     let before = serde_json::to_value(&row).ok();
-    let mut active: api_token::ActiveModel = row.into();
-    active.revoked_at = Set(Some(Utc::now()));
-    let row = active.update(conn).await?;
+    // Revoked once: of two revocations at once, the second finds it done.
+    let done = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(Utc::now())),
+        )
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(Error::Invalid(format!("トークン（ID {id}）は失効済みです")));
+    }
+    let row = api_token::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
     audit::record(
         conn,
         actor,

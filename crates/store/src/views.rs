@@ -2,15 +2,12 @@
 //! a page of cases; council sessions with the facilities they approved and the rows of
 //! their 一覧表; the delivery log. Every read is limited to the caller's [`Scope`].
 
-use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uketsuke_domain::InstitutionCode;
 use uketsuke_export::ListRow;
 
-use crate::audit::{self, Actor};
 use crate::entities::{
     audit_log, council_session, facility, issued_number, outbox, reception_request,
 };
@@ -126,49 +123,6 @@ pub async fn council_session<C: ConnectionTrait>(
         .all(conn)
         .await?;
     Ok(Some((session, approved)))
-}
-
-/// The council session of `bureau_id` for (prefecture, date), created (and audited) if
-/// there is none yet.
-pub async fn find_or_create_council_session<C: ConnectionTrait>(
-    conn: &C,
-    bureau_id: &str,
-    prefecture: &str,
-    held_on: NaiveDate,
-    name: &str,
-    actor: &Actor,
-) -> Result<council_session::Model> {
-    if let Some(existing) = council_session::Entity::find()
-        .filter(council_session::Column::BureauId.eq(bureau_id))
-        .filter(council_session::Column::Prefecture.eq(prefecture))
-        .filter(council_session::Column::HeldOn.eq(held_on))
-        .one(conn)
-        .await?
-    {
-        return Ok(existing);
-    }
-    let row = council_session::ActiveModel {
-        bureau_id: Set(bureau_id.to_owned()),
-        prefecture: Set(prefecture.to_owned()),
-        held_on: Set(held_on),
-        name: Set(name.to_owned()),
-        notes: Set(None),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    audit::record(
-        conn,
-        actor,
-        "council.create",
-        "council_session",
-        row.id,
-        None,
-        serde_json::to_value(&row).ok(),
-    )
-    .await?;
-    Ok(row)
 }
 
 /// The rows of the 一覧表 for one council session: its designated facilities and their

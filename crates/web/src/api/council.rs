@@ -128,12 +128,14 @@ pub async fn create(
         ),
     };
     let caller = user.caller();
-    let session = views::find_or_create_council_session(
+    let session = uketsuke_store::council::find_or_create(
         &state.db,
-        &bureau.id,
-        &prefecture,
-        held_on,
-        &name,
+        uketsuke_store::council::NewSession {
+            bureau_id: bureau.id.clone(),
+            prefecture: prefecture.clone(),
+            held_on,
+            name,
+        },
         &caller.actor,
     )
     .await?;
