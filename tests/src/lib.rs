@@ -221,6 +221,21 @@ impl TestApp {
         .await
     }
 
+    /// Follows a 303 (See Other) to the page it names; panics on any other answer.
+    pub async fn follow(&self, response: reqwest::Response) -> reqwest::Response {
+        assert_eq!(
+            response.status(),
+            303,
+            "a redirect to follow: {}",
+            response.url()
+        );
+        let location = response.headers()["location"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
+        self.get(&location).await
+    }
+
     /// The CSRF token of a page the client fetches.
     pub async fn csrf(&self, path: &str) -> String {
         csrf_of(&self.get(path).await.text().await.unwrap_or_default())

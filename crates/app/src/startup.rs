@@ -106,6 +106,13 @@ impl Application {
             .await
             .with_context(|| format!("{bind} で待ち受けできません（既に使われていませんか）"))?;
         let default_bureau = settings.bureau(&settings.app.default_bureau)?;
+        let interrupted = uketsuke_store::imports::sweep_interrupted(&db).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                jobs = interrupted,
+                "import jobs interrupted by a stop were marked failed"
+            );
+        }
         let site = SiteInfo {
             bureau_name: default_bureau.name.clone(),
             bureau_names: settings.bureaus.iter().map(|b| b.name.clone()).collect(),
@@ -121,6 +128,7 @@ impl Application {
             auth: Arc::new(auth),
             login_throttle: Arc::default(),
             upload_permits: Arc::new(tokio::sync::Semaphore::new(2)),
+            imports: Arc::default(),
             bureaus: Arc::new(bureau_rules(settings)?),
             eligibility: settings.eligibility,
             ingest_limits: settings.ingest.clone(),

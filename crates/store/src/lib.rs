@@ -28,6 +28,7 @@ pub mod dashboard;
 pub mod db;
 pub mod entities;
 mod error;
+pub mod imports;
 pub mod intake;
 pub mod issuance;
 pub mod jobs;

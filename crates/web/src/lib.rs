@@ -30,6 +30,7 @@ pub mod deliveries;
 pub mod entry;
 pub mod error;
 pub mod guard;
+pub mod imports;
 pub mod layout;
 pub mod letters;
 pub mod new_request;

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/requests/upload/{token}", post(entry::confirm))
+        .route("/requests/upload/jobs/{id}", get(crate::imports::page))
         .route("/healthz", get(healthz))
         .route("/static/site.css", get(stylesheet))
         .merge(crate::api::router())

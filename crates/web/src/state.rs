@@ -25,6 +25,8 @@ pub struct AppState {
     pub eligibility: EligibilityPolicy,
     /// Uploaded workbooks read at once (the rest wait their turn).
     pub upload_permits: Arc<tokio::sync::Semaphore>,
+    /// The import jobs this process is running.
+    pub imports: Arc<crate::imports::Running>,
     /// Limits on uploaded workbooks.
     pub ingest_limits: uketsuke_ingest::Limits,
     /// The ranges and rules for new numbers.
