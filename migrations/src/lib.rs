@@ -26,6 +26,7 @@ mod m20261122_000006_search_indexes;
 mod m20261130_000007_api_tokens;
 mod m20261130_000008_request_dedupe;
 mod m20261130_000009_import_jobs;
+mod m20261130_000010_council_lists;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_api_tokens::Migration),
             Box::new(m20261130_000008_request_dedupe::Migration),
             Box::new(m20261130_000009_import_jobs::Migration),
+            Box::new(m20261130_000010_council_lists::Migration),
         ]
     }
 }

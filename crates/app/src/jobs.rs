@@ -161,31 +161,109 @@ async fn council_export(
         .await?
         .with_context(|| format!("地医協の回（ID {id}）がありません"))?;
     let bureau = settings.bureau(&session.bureau_id)?;
-    let rows = council_rows(db, &session).await?;
-    if rows.is_empty() {
-        let detail = format!(
-            "{}（{}）で答申された医療機関はありません",
-            session.name,
-            format_wareki(session.held_on)
-        );
-        return record_and_queue(db, "council-export", period, None, detail).await;
+    let report = |outcome, detail: String, outbox_id| RunReport {
+        job: "council-export".to_owned(),
+        period: period.to_owned(),
+        outcome,
+        detail,
+        outbox_id,
+    };
+    if session.held_on > now_in_japan().date() {
+        return Ok(report(
+            "not-yet",
+            format!(
+                "{}（{}）はまだ開催されていません。一覧表は開催後に送付します",
+                session.name,
+                format_wareki(session.held_on)
+            ),
+            None,
+        ));
     }
-    let prefecture = Prefecture::parse(&session.prefecture)?;
+    if bureau.recipients.implementing_body.is_empty() {
+        bail!("局 {} の recipients.implementing_body が空です", bureau.id);
+    }
+    for attempt in 1..=20u64 {
+        match send_list(db, bureau, &session).await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(std::time::Duration::from_millis(attempt * 5)).await;
+            }
+            Err(uketsuke_store::Error::Conflict) => {
+                return Ok(report(
+                    "already-done",
+                    "同時に動いた別の処理がこの一覧表を送付しました".to_owned(),
+                    None,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+            Ok(None) => {
+                return Ok(report(
+                    "nothing-to-send",
+                    format!(
+                        "{}（{}）で答申され、まだ送付していない医療機関はありません",
+                        session.name,
+                        format_wareki(session.held_on)
+                    ),
+                    None,
+                ));
+            }
+            Ok(Some((list, outbox_id))) => {
+                let detail = format!(
+                    "{}件を一覧表{}にしました",
+                    list.row_count,
+                    part_label(list.seq)
+                );
+                return Ok(report("done", detail, Some(outbox_id)));
+            }
+        }
+    }
+    bail!("一覧表の送付が他の処理と衝突し続けました。少し待ってからもう一度実行してください")
+}
+
+/// 「」 for a session's first list, 「（追加分N）」 for the later ones.
+fn part_label(seq: i32) -> String {
+    if seq <= 1 {
+        String::new()
+    } else {
+        format!("（追加分{}）", seq - 1)
+    }
+}
+
+/// In one transaction: the session's approvals not yet sent, made into the session's
+/// next list (marked as listed), its .xlsx queued for the 実施機関, and the run recorded.
+/// `None` when every approval was sent already.
+async fn send_list(
+    db: &DatabaseConnection,
+    bureau: &BureauSettings,
+    session: &council_session::Model,
+) -> Result<Option<(uketsuke_store::entities::council_list::Model, i64)>, uketsuke_store::Error> {
+    let txn = db.begin().await?;
+    let requests = uketsuke_store::council::unlisted(&txn, session.id).await?;
+    if requests.is_empty() {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let rows = uketsuke_store::views::list_rows(&txn, session, &requests).await?;
+    let ids: Vec<i32> = requests.iter().map(|r| r.id).collect();
+    let list = uketsuke_store::council::record_list(&txn, session.id, &ids).await?;
+    let part = part_label(list.seq);
+    let prefecture = Prefecture::parse(&session.prefecture)
+        .map_err(|e| uketsuke_store::Error::Invalid(e.to_string()))?;
     let xlsx = list_xlsx(
         &bureau.export,
-        session.held_on,
-        Some(&format!("{} {}", bureau.name, session.name)),
+        now_in_japan().date(),
+        Some(&format!("{} {}{part}", bureau.name, session.name)),
         &rows,
-    )?;
+    )
+    .map_err(|e| uketsuke_store::Error::Invalid(e.to_string()))?;
     let file_name = format!(
-        "新規指定医療機関一覧表_{}_{}.xlsx",
+        "新規指定医療機関一覧表_{}_{}{part}.xlsx",
         prefecture.name(),
         format_wareki(session.held_on)
     );
     let body = format!(
         "医療保険情報提供等実施機関 御中\n\n\
          {held}に開催された{council}において保険医療機関・保険薬局の指定について答申がありましたので、\
-         新規指定医療機関一覧表（{count}件）を送付します。\n\n\
+         新規指定医療機関一覧表{part}（{count}件）を送付します。\n\n\
          添付: {file}\n\n{bureau}\n（このメールは受付番号管理システムから送信しています）\n",
         held = format_wareki(session.held_on),
         council = session.name,
@@ -194,12 +272,12 @@ async fn council_export(
         bureau = bureau.name,
     );
     let message = NewMessage {
-        dedupe_key: format!("council-export:{}", session.id),
+        dedupe_key: format!("council-list:{}:{}", session.id, list.seq),
         kind: "council-export".to_owned(),
         bureau_id: Some(bureau.id.clone()),
         recipients: bureau.recipients.implementing_body.clone(),
         subject: format!(
-            "【{}】新規指定医療機関一覧表の送付（{}答申分）",
+            "【{}】新規指定医療機関一覧表の送付（{}答申分{part}）",
             bureau.name,
             format_wareki(session.held_on)
         ),
@@ -210,11 +288,17 @@ async fn council_export(
             bytes: xlsx,
         }),
     };
-    if message.recipients.is_empty() {
-        bail!("局 {} の recipients.implementing_body が空です", bureau.id);
-    }
-    let detail = format!("{}件を一覧表にしました", rows.len());
-    record_and_queue(db, "council-export", period, Some(message), detail).await
+    let outbox_id = outbox::enqueue(&txn, &message, Utc::now()).await?.id;
+    uketsuke_store::council::set_list_mail(&txn, list.id, outbox_id).await?;
+    let period = format!("{}:{}", session.id, list.seq);
+    let Some(run) = uketsuke_store::jobs::claim(&txn, "council-export", &period).await? else {
+        txn.rollback().await?;
+        return Err(uketsuke_store::Error::Conflict);
+    };
+    let detail = format!("{}件を一覧表{part}にしました", rows.len());
+    uketsuke_store::jobs::finish(&txn, run, true, &detail).await?;
+    txn.commit().await?;
+    Ok(Some((list, outbox_id)))
 }
 
 /// `BUREAU:YYYY-MM-DD`.
@@ -392,12 +476,10 @@ pub async fn due_runs(
     let today = now.date();
     let time = now.time();
     let mut due = Vec::new();
-    let recent = council_session::Entity::find()
-        .filter(council_session::Column::HeldOn.lt(today))
-        .filter(council_session::Column::HeldOn.gte(today - TimeDelta::days(31)))
-        .all(db)
-        .await?;
-    for session in recent {
+    // Every session with approvals not yet sent, however late it was recorded, and
+    // approvals added to a session after its list went (a supplementary list).
+    let pending = uketsuke_store::council::sessions_with_unlisted(db).await?;
+    for session in pending.into_iter().filter(|s| s.held_on < today) {
         let Ok(bureau) = settings.bureau(&session.bureau_id) else {
             continue;
         };

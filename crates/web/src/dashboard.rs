@@ -46,6 +46,8 @@ pub struct DashboardPage {
     next_council: Option<String>,
     awaiting_council: usize,
     past_designation: Vec<CaseLine>,
+    /// Approved facilities of past sessions not yet in a list sent to the 実施機関.
+    unsent: u64,
 }
 
 fn line(r: &reception_request::Model, date: NaiveDate) -> CaseLine {
@@ -72,6 +74,7 @@ pub async fn dashboard(
 
     let summary =
         uketsuke_store::dashboard::summary(&state.db, &user.scope(), today, soon_limit).await?;
+    let unsent = uketsuke_store::council::unlisted_count(&state.db, &user.scope(), today).await?;
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &user),
         today_wareki: format_wareki(today),
@@ -103,5 +106,6 @@ pub async fn dashboard(
             .iter()
             .map(|r| line(r, r.designation_date))
             .collect(),
+        unsent,
     })
 }

@@ -890,6 +890,7 @@ mod tests {
             return_reason: None,
             withdrawn_on: None,
             council_session_id: None,
+            council_list_id: None,
             designated_on: None,
             not_designated_reason: None,
             created_by: None,
