@@ -340,8 +340,7 @@ async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
     // The demo's approved facility, approved in this session (and only there).
     let approved = reception_request::Entity::find()
         .filter(
-            reception_request::Column::Status
-                .eq(uketsuke_store::lifecycle::CaseStatus::Designated),
+            reception_request::Column::Status.eq(uketsuke_store::lifecycle::CaseStatus::Designated),
         )
         .one(&app.db)
         .await
