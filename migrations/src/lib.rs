@@ -27,6 +27,7 @@ mod m20261130_000007_api_tokens;
 mod m20261130_000008_request_dedupe;
 mod m20261130_000009_import_jobs;
 mod m20261130_000010_council_lists;
+mod m20261130_000011_reflection;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_request_dedupe::Migration),
             Box::new(m20261130_000009_import_jobs::Migration),
             Box::new(m20261130_000010_council_lists::Migration),
+            Box::new(m20261130_000011_reflection::Migration),
         ]
     }
 }

@@ -427,7 +427,13 @@ async fn not_designated_review(
         .into_iter()
         .filter(|r| r.designation_date < day)
         .collect();
-    if candidates.is_empty() {
+    // 8. 未指定 not yet entered in the 保険医療機関等管理システム.
+    let scope = uketsuke_store::lifecycle::Scope {
+        bureau_id: bureau.id.clone(),
+        office_id: None,
+    };
+    let unreflected = uketsuke_store::reflection::pending(db, &scope).await?;
+    if candidates.is_empty() && unreflected.is_empty() {
         return record_and_queue(
             db,
             "not-designated-review",
@@ -437,31 +443,58 @@ async fn not_designated_review(
         )
         .await;
     }
-    let lines: Vec<String> = candidates
-        .iter()
-        .map(|r| {
-            format!(
-                "・{}（{}）指定希望日 {}",
-                r.facility_name,
-                r.kind.label(),
-                format_wareki(r.designation_date)
-            )
-        })
-        .collect();
+    let mut sections = Vec::new();
+    if !candidates.is_empty() {
+        let lines: Vec<String> = candidates
+            .iter()
+            .map(|r| {
+                format!(
+                    "・{}（{}）指定希望日 {}",
+                    r.facility_name,
+                    r.kind.label(),
+                    format_wareki(r.designation_date)
+                )
+            })
+            .collect();
+        sections.push(format!(
+            "指定希望日を過ぎても答申のない依頼が{n}件あります。\n\
+             指定に至らなかったことを確認のうえ、システムの「未指定の確認」画面で「8. 未指定」として記録してください。\n\
+             （システムが自動で未指定にすることはありません）\n\n{list}\n",
+            n = candidates.len(),
+            list = lines.join("\n"),
+        ));
+    }
+    if !unreflected.is_empty() {
+        let lines: Vec<String> = unreflected
+            .iter()
+            .map(|p| {
+                format!(
+                    "・{} {}（{}）",
+                    p.code.as_deref().unwrap_or("（番号なし）"),
+                    p.request.facility_name,
+                    p.request.kind.label()
+                )
+            })
+            .collect();
+        sections.push(format!(
+            "「8. 未指定」のうち、保険医療機関等管理システムへの反映が記録されていない受付番号が{n}件あります。\n\
+             管理システムで「8. 未指定」に変更し、「未指定の確認」画面で「反映済みにする」を押してください。\n\n{list}\n",
+            n = unreflected.len(),
+            list = lines.join("\n"),
+        ));
+    }
     let body = format!(
-        "{bureau} 受付番号担当各位\n\n指定希望日を過ぎても答申のない依頼が{n}件あります。\n\
-         指定に至らなかったことを確認のうえ、システムの「未指定の確認」画面で「8. 未指定」として記録してください。\n\
-         （システムが自動で未指定にすることはありません）\n\n{list}\n",
+        "{bureau} 受付番号担当各位\n\n{sections}",
         bureau = bureau.name,
-        n = candidates.len(),
-        list = lines.join("\n"),
+        sections = sections.join("\n"),
     );
     let subject = format!(
-        "【未指定の確認】指定希望日を過ぎた依頼 {}件（{}）",
+        "【未指定の確認】指定希望日を過ぎた依頼 {}件・管理システムへの反映待ち {}件（{}）",
         candidates.len(),
+        unreflected.len(),
         format_wareki(day)
     );
-    let detail = format!("{}件", candidates.len());
+    let detail = format!("{}件・反映待ち{}件", candidates.len(), unreflected.len());
     let message = staff_message(bureau, "not-designated-review", period, subject, body);
     record_and_queue(db, "not-designated-review", period, Some(message), detail).await
 }

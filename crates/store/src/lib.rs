@@ -34,6 +34,7 @@ pub mod issuance;
 pub mod jobs;
 pub mod lifecycle;
 pub mod outbox;
+pub mod reflection;
 pub mod registry;
 pub mod requests;
 pub mod tokens;

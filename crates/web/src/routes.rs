@@ -64,6 +64,18 @@ pub fn router(state: AppState) -> Router {
         .route("/deliveries/{id}/resend", post(deliveries::resend))
         .route("/not-designated", get(deliveries::proposals))
         .route("/not-designated/{id}", post(deliveries::confirm))
+        .route(
+            "/not-designated/{id}/reflected",
+            post(deliveries::reflected),
+        )
+        .route(
+            "/not-designated/reflection.xlsx",
+            get(deliveries::reflection_xlsx),
+        )
+        .route(
+            "/not-designated/reflection.csv",
+            get(deliveries::reflection_csv),
+        )
         .route("/forms/blank.xlsx", get(entry::blank_form))
         .route(
             "/requests/new",

@@ -913,6 +913,8 @@ mod tests {
             withdrawn_on: None,
             council_session_id: None,
             council_list_id: None,
+            reflected_at: None,
+            reflected_by: None,
             designated_on: None,
             not_designated_reason: None,
             created_by: None,
