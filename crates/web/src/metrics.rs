@@ -329,16 +329,16 @@ impl SchedulerBeat {
     /// finished a tick for three intervals and a minute (a long job gets its minute).
     pub fn status(&self, now: i64) -> SchedulerStatus {
         let every = i64::try_from(self.every_secs.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        let last = self.last_tick.load(Ordering::Relaxed);
         if every == 0 {
             return SchedulerStatus {
                 running: false,
-                last_tick: None,
+                last_tick: (last > 0).then_some(last),
                 seconds_since_tick: None,
                 stalled_after_secs: None,
                 stalled: false,
             };
         }
-        let last = self.last_tick.load(Ordering::Relaxed);
         let since = now
             - if last > 0 {
                 last
