@@ -499,7 +499,9 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let app = startup::Application::build(&settings, db, &bind, args.demo).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = %startup::redact(&settings.database.url), "listening");
-    eprintln!("uketsuke: http://{addr}/ で待ち受けています（終了は Ctrl-C）");
+    if !startup::json_logs() {
+        eprintln!("uketsuke: http://{addr}/ で待ち受けています（終了は Ctrl-C）");
+    }
     startup::spawn_background(app.db(), app.metrics(), settings)?;
     app.run_until_stopped().await
 }

@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
         .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn,sea_orm=warn")));
     // UKETSUKE_LOG_FORMAT=json: one JSON object per line (for a log collector); the
     // level filter is RUST_LOG's either way.
-    match std::env::var("UKETSUKE_LOG_FORMAT").as_deref() {
+    match std::env::var(uketsuke::startup::LOG_FORMAT_VAR).as_deref() {
         Ok("json") => tracing_subscriber::fmt()
             .json()
             .flatten_event(true)
@@ -47,7 +47,11 @@ async fn main() -> ExitCode {
     match uketsuke::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("エラー: {e:#}");
+            if uketsuke::startup::json_logs() {
+                tracing::error!(error = %format!("{e:#}"), "command failed");
+            } else {
+                eprintln!("エラー: {e:#}");
+            }
             ExitCode::from(2)
         }
     }

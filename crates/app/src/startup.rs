@@ -224,6 +224,16 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// The environment variable that switches the logs to JSON lines (`json`) or plain text
+/// (`text`, the default).
+pub const LOG_FORMAT_VAR: &str = "UKETSUKE_LOG_FORMAT";
+
+/// Whether the logs are JSON lines (then nothing else is written to standard error by
+/// `serve`, so a log collector reads every line as JSON).
+pub fn json_logs() -> bool {
+    std::env::var(LOG_FORMAT_VAR).as_deref() == Ok("json")
+}
+
 /// A database URL with its password hidden, for messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -114,8 +114,8 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// Whether a request may read `/metrics`.
-    fn allows(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<(), Response> {
+    /// Why a request may not read `/metrics` (None: it may).
+    fn refusal(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<Response> {
         if let Some(expected) = &self.token_hash {
             let given = headers
                 .get(header::AUTHORIZATION)
@@ -123,9 +123,9 @@ impl Metrics {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(|t| <[u8; 32]>::from(Sha256::digest(t.trim().as_bytes())));
             return if given.as_ref() == Some(expected) {
-                Ok(())
+                None
             } else {
-                Err((
+                Some((
                     StatusCode::UNAUTHORIZED,
                     [(header::WWW_AUTHENTICATE, "Bearer")],
                     "メトリクスの読み取りには Authorization: Bearer（metrics.token の値）が必要です\n",
@@ -137,14 +137,16 @@ impl Metrics {
             .iter()
             .any(|h| headers.contains_key(*h));
         if peer.is_some_and(|p| p.ip().is_loopback()) && !proxied {
-            Ok(())
+            None
         } else {
-            Err((
-                StatusCode::FORBIDDEN,
-                "metrics.token（環境変数 UKETSUKE_METRICS__TOKEN）が設定されていないため、\
+            Some(
+                (
+                    StatusCode::FORBIDDEN,
+                    "metrics.token（環境変数 UKETSUKE_METRICS__TOKEN）が設定されていないため、\
                  メトリクスは同じ機械から直接（プロキシを通さずに）読む場合だけ返します\n",
+                )
+                    .into_response(),
             )
-                .into_response())
         }
     }
 
@@ -394,7 +396,7 @@ pub async fn scrape(State(state): State<AppState>, request: Request) -> Response
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    if let Err(refusal) = state.metrics.allows(request.headers(), peer) {
+    if let Some(refusal) = state.metrics.refusal(request.headers(), peer) {
         return refusal;
     }
     let mut out = String::with_capacity(8 * 1024);
