@@ -13,6 +13,7 @@
 //!   `pg_restore --single-transaction` (or `psql --single-transaction` for a plain SQL
 //!   dump), so a failed restore leaves nothing half-written.
 //!
+//! A backup holds personal data: it is written readable by its owner only (mode 0600).
 //! Both print a JSON summary (the tables and their row counts) on stdout and a line for
 //! people on stderr. Exit codes: 0 done, 1 refused (the file exists, the target holds
 //! data, not a backup of this kind), 2 failed, 3 a PostgreSQL client tool is missing.
@@ -155,6 +156,13 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<ExitCode>
             }
         }
     };
+    // The copy holds personal data (founders, contacts): readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("{} の権限を変えられません", partial.display()))?;
+    }
     std::fs::rename(&partial, out)
         .with_context(|| format!("{} に名前を変えられません", out.display()))?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or_default();

@@ -42,6 +42,12 @@ fn a_sqlite_backup_restores_into_a_new_file_and_never_over_data() {
         .unwrap();
     assert!(requests > 0);
     assert!(stderr(&out).contains("バックアップを"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner reads a backup: {mode:o}");
+    }
 
     let out = uketsuke(&tmp, &["backup", "--out", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "the file exists");
