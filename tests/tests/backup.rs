@@ -476,3 +476,64 @@ async fn a_backup_taken_while_numbers_are_issued_restores_to_a_consistent_databa
     }
     let _ = restored.close().await;
 }
+
+#[tokio::test]
+async fn restore_accepts_a_database_that_serve_has_only_started() {
+    let app = TestApp::spawn_with(true).await;
+    let folder = Folder::new();
+    let file = folder.file("demo.backup");
+    let cli = cli_for(&app, &app.database.url);
+    assert_eq!(
+        run(&cli, &["backup", "--out", &path_arg(&file)]).await,
+        ExitCode::SUCCESS
+    );
+    // The target has the schema, the bureaus and the offices, and nothing else.
+    let target = Scratch::create().await;
+    let mut settings = app.settings.clone();
+    settings.database.url = target.url.clone();
+    let started = uketsuke::startup::prepare_database(&settings)
+        .await
+        .unwrap();
+    let data = monitor::tables_with_data(&started).await.unwrap();
+    assert!(data.is_empty(), "{data:?}");
+    started.close().await.unwrap();
+
+    assert_eq!(
+        run(&cli_for(&app, &target.url), &["restore", &path_arg(&file)]).await,
+        ExitCode::SUCCESS
+    );
+    let restored = Database::connect(target.url.as_str()).await.unwrap();
+    assert_eq!(contents(&restored).await, contents(&app.db).await);
+    let _ = restored.close().await;
+}
+
+#[tokio::test]
+async fn a_plain_sql_dump_of_postgresql_restores_through_psql() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("SKIPPED: a plain pg_dump needs PostgreSQL (TEST_DATABASE_URL is not set)");
+        return;
+    }
+    let app = TestApp::spawn_with(true).await;
+    let folder = Folder::new();
+    let file = folder.file("plain.sql");
+    let out = std::process::Command::new("pg_dump")
+        .args(["--format=plain", "--no-owner", "--no-privileges", "--file"])
+        .arg(&file)
+        .arg("--dbname")
+        .arg(&app.database.url)
+        .output()
+        .expect("pg_dump is on PATH where PostgreSQL is tested");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let target = Scratch::create().await;
+    assert_eq!(
+        run(&cli_for(&app, &target.url), &["restore", &path_arg(&file)]).await,
+        ExitCode::SUCCESS
+    );
+    let restored = Database::connect(target.url.as_str()).await.unwrap();
+    assert_eq!(contents(&restored).await, contents(&app.db).await);
+    let _ = restored.close().await;
+}

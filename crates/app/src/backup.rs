@@ -275,22 +275,11 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<ExitCod
                 let _ = db.close().await;
                 return Ok(refused(not_empty_message(url, &data)));
             }
-            // Tables that start-up created (and filled only with the configuration) make
-            // way for the backup's own.
-            let tables = monitor::table_names(&db).await?;
-            if !tables.is_empty() {
-                let drop = format!(
-                    "DROP TABLE IF EXISTS {} CASCADE",
-                    tables
-                        .iter()
-                        .map(|t| monitor::quote_ident(t))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                db.execute_unprepared(&drop)
-                    .await
-                    .context("復元先の空の表を削除できません")?;
-            }
+            // What start-up created (the schema, filled only with the configuration)
+            // makes way for the backup's own.
+            clear_schema(&db)
+                .await
+                .context("復元先の空のスキーマを削除できません")?;
             let _ = db.close().await;
             let mut cmd = std::process::Command::new(program);
             match kind {
@@ -346,6 +335,55 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<ExitCod
         counts.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Drops, in one transaction, the tables (with their indexes, triggers and sequences),
+/// the remaining sequences and the functions of the current schema — what migrations
+/// create — leaving extensions alone (the backup re-creates them only if missing).
+async fn clear_schema(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let tables = monitor::table_names(&txn).await?;
+    if !tables.is_empty() {
+        let list: Vec<String> = tables.iter().map(|t| monitor::quote_ident(t)).collect();
+        txn.execute_unprepared(&format!("DROP TABLE IF EXISTS {} CASCADE", list.join(", ")))
+            .await?;
+    }
+    let sequences = first_column(
+        &txn,
+        "SELECT quote_ident(sequence_name) FROM information_schema.sequences \
+         WHERE sequence_schema = current_schema()",
+    )
+    .await?;
+    for sequence in sequences {
+        txn.execute_unprepared(&format!("DROP SEQUENCE IF EXISTS {sequence} CASCADE"))
+            .await?;
+    }
+    let functions = first_column(
+        &txn,
+        "SELECT p.oid::regprocedure::text FROM pg_proc p \
+         JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = current_schema() AND NOT EXISTS \
+         (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')",
+    )
+    .await?;
+    for function in functions {
+        txn.execute_unprepared(&format!("DROP FUNCTION IF EXISTS {function} CASCADE"))
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The first column of every row of `sql`, as text.
+async fn first_column<C: ConnectionTrait>(conn: &C, sql: &str) -> anyhow::Result<Vec<String>> {
+    let rows = conn
+        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 fn not_empty_message(url: &str, data: &[(String, u64)]) -> String {

@@ -111,7 +111,7 @@ pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
 /// a database holding rows only in these has no work in it yet.
 pub const STARTUP_TABLES: [&str; 3] = ["seaql_migrations", "bureaus", "offices"];
 
-/// The application's tables, by name (SQLite's own `sqlite_*` tables left out).
+/// The application's tables, by name.
 pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<Vec<String>> {
     let backend = conn.get_database_backend();
     let sql = match backend {
@@ -119,8 +119,10 @@ pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<Vec<String>> {
             "SELECT table_name AS name FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
         }
+        // Ordinary tables only: not SQLite's own, nor a full-text index's virtual table
+        // and its shadow tables (which hold rows even when the index is empty).
         _ => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
              AND name NOT LIKE 'sqlite_%' ORDER BY 1"
         }
     };
