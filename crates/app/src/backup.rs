@@ -81,19 +81,41 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<ExitCode>
             out.display()
         )));
     }
+    // PostgreSQL needs its client; without it, say what to run (before touching anything).
+    let pg_dump = find_on_path("pg_dump");
+    if matches!(target, Target::Postgres) && pg_dump.is_none() {
+        eprintln!(
+            "pg_dump が見つかりません（PATH にありません）。PostgreSQL のクライアント\
+             （Debian: apt-get install postgresql-client、サーバーと同じか新しい版）を入れるか、\
+             データベースに届く端末で次を実行してください（パスワードは環境変数 PGPASSWORD で渡します）:\n  \
+             pg_dump --format=custom --no-owner --no-privileges --file {} '{}'",
+            shell_word(&out.to_string_lossy()),
+            without_password(url).0
+        );
+        return Ok(ExitCode::from(EXIT_TOOL_MISSING));
+    }
     let partial = partial_path(out, "partial");
     let _ = std::fs::remove_file(&partial);
+    // Created empty and private first, so the copy is never readable by others, not
+    // even while it is being written.
+    private_empty_file(&partial)?;
     let summary = match target {
         Target::Sqlite(path) => {
             if !path.is_file() {
+                let _ = std::fs::remove_file(&partial);
                 bail!(
                     "データベースファイル {} がありません（DATABASE_URL・database.url を確認してください）",
                     path.display()
                 );
             }
-            let db = uketsuke_store::db::connect(url, 1)
-                .await
-                .with_context(|| format!("データベースに接続できません（{}）", redact(url)))?;
+            let db = match uketsuke_store::db::connect(url, 1).await {
+                Ok(db) => db,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("データベースに接続できません（{}）", redact(url))));
+                }
+            };
             let sql = format!("VACUUM INTO {}", sql_text(&partial.to_string_lossy()));
             let result = db
                 .execute_unprepared(&sql)
@@ -113,19 +135,9 @@ pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<ExitCode>
             }
         }
         Target::Postgres => {
-            let Some(pg_dump) = find_on_path("pg_dump") else {
-                eprintln!(
-                    "pg_dump が見つかりません（PATH にありません）。PostgreSQL のクライアント\
-                     （Debian: apt-get install postgresql-client、サーバーと同じか新しい版）を入れるか、\
-                     データベースに届く端末で次を実行してください（パスワードは環境変数 PGPASSWORD で渡します）:\n  \
-                     pg_dump --format=custom --no-owner --no-privileges --file {} '{}'",
-                    shell_word(&out.to_string_lossy()),
-                    without_password(url).0
-                );
-                return Ok(ExitCode::from(EXIT_TOOL_MISSING));
-            };
             let (dsn, password) = without_password(url);
-            let mut cmd = std::process::Command::new(pg_dump);
+            let mut cmd =
+                std::process::Command::new(pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")));
             cmd.args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
                 .arg(&partial)
                 .arg("--dbname")
@@ -511,6 +523,18 @@ fn without_password(url: &str) -> (String, Option<String>) {
         ),
         None => (url.to_owned(), None),
     }
+}
+
+/// Creates `path` empty, readable and writable by its owner only.
+fn private_empty_file(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .with_context(|| format!("{} を作成できません", path.display()))?;
+    Ok(())
 }
 
 /// `path` with `.suffix` added (a file beside it, on the same file system).

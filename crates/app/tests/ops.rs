@@ -95,7 +95,7 @@ fn a_postgresql_backup_without_pg_dump_exits_3_and_says_what_to_run() {
     std::fs::create_dir_all(&empty_path).unwrap();
     let out = uketsuke_with(
         &tmp,
-        &["backup", "--out", "/var/backups/uketsuke.dump"],
+        &["backup", "--out", "/nonexistent-folder/uketsuke.dump"],
         &[
             (
                 "DATABASE_URL",
@@ -108,7 +108,7 @@ fn a_postgresql_backup_without_pg_dump_exits_3_and_says_what_to_run() {
     let message = stderr(&out);
     assert!(
         message.contains(
-            "pg_dump --format=custom --no-owner --no-privileges --file /var/backups/uketsuke.dump 'postgres://uketsuke@db.internal:5432/uketsuke'"
+            "pg_dump --format=custom --no-owner --no-privileges --file /nonexistent-folder/uketsuke.dump 'postgres://uketsuke@db.internal:5432/uketsuke'"
         ),
         "{message}"
     );
