@@ -496,6 +496,13 @@ async fn restore_accepts_a_database_that_serve_has_only_started() {
         .unwrap();
     let data = monitor::tables_with_data(&started).await.unwrap();
     assert!(data.is_empty(), "{data:?}");
+    if !app.database.is_postgres() {
+        assert_eq!(
+            run(&cli_for(&app, &target.url), &["restore", &path_arg(&file)]).await,
+            ExitCode::from(1),
+            "a SQLite file a server still has open is not replaced"
+        );
+    }
     started.close().await.unwrap();
 
     assert_eq!(

@@ -9,7 +9,8 @@
 //! - `uketsuke restore FILE` puts a backup into an **empty** database (a new one, or one
 //!   that `serve` has only started: nothing but the bureaus, offices and migrations).
 //!   A database holding work is refused, naming its tables, and left as it was. SQLite:
-//!   the file is copied beside the target, checked, and renamed into place. PostgreSQL:
+//!   a database some process has open is refused too; the file is copied beside the
+//!   target, checked, and renamed into place. PostgreSQL:
 //!   `pg_restore --single-transaction` (or `psql --single-transaction` for a plain SQL
 //!   dump), so a failed restore leaves nothing half-written.
 //!
@@ -223,6 +224,17 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<ExitCod
     }
     match target {
         Target::Sqlite(path) => {
+            // SQLite keeps `-shm` beside the file while a connection has it open: a
+            // running server would go on writing to the file this restore replaces.
+            let shm = partial_path_raw(&path, "-shm");
+            if shm.exists() {
+                return Ok(refused(format!(
+                    "復元先のデータベース {} は使用中です（{} があります）。serve などを止めてから実行してください\
+                     （止まっていても残る場合は、異常終了の跡です。uketsuke migrate status を一度実行すると片付きます）",
+                    path.display(),
+                    shm.display()
+                )));
+            }
             if path.is_file() && std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) > 0 {
                 let db = uketsuke_store::db::connect(url, 1).await.with_context(|| {
                     format!("復元先のデータベースに接続できません（{}）", redact(url))
@@ -248,9 +260,7 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<ExitCod
                 return Err(e.context(format!("{} は壊れています", file.display())));
             }
             for suffix in ["-wal", "-shm"] {
-                let mut side = path.clone().into_os_string();
-                side.push(suffix);
-                let _ = std::fs::remove_file(side);
+                let _ = std::fs::remove_file(partial_path_raw(&path, suffix));
             }
             std::fs::rename(&staged, &path)
                 .with_context(|| format!("{} に置けません", path.display()))?;
@@ -539,8 +549,13 @@ fn private_empty_file(path: &Path) -> anyhow::Result<()> {
 
 /// `path` with `.suffix` added (a file beside it, on the same file system).
 fn partial_path(path: &Path, suffix: &str) -> PathBuf {
+    partial_path_raw(path, &format!(".{suffix}"))
+}
+
+/// `path` with `suffix` appended to its name.
+fn partial_path_raw(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
-    p.push(format!(".{suffix}"));
+    p.push(suffix);
     PathBuf::from(p)
 }
 
