@@ -139,11 +139,21 @@ fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     (status, body)
 }
 
+/// A child process killed when dropped, so a failing assertion leaves no server behind.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serve_writes_json_logs_and_guards_metrics_with_its_token() {
     let tmp = TempDir::new();
     let token = "metrics-token-for-the-test-0123456789";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
+    let child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .current_dir(tmp.path())
         .env("UKETSUKE_CONFIG_DIR", common::config_dir())
@@ -160,8 +170,9 @@ fn serve_writes_json_logs_and_guards_metrics_with_its_token() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut child = Killed(child);
     let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
-    let stderr_pipe = child.stderr.take().unwrap();
+    let stderr_pipe = child.0.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
             let _ = lines_tx.send(line);
@@ -172,10 +183,7 @@ fn serve_writes_json_logs_and_guards_metrics_with_its_token() {
     let addr = loop {
         let line = lines_rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("serve did not log 'listening': {lines:?}")
-            });
+            .unwrap_or_else(|_| panic!("serve did not log 'listening': {lines:?}"));
         let event: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
         lines.push(line);
@@ -206,8 +214,7 @@ fn serve_writes_json_logs_and_guards_metrics_with_its_token() {
     let (status, _) = get(&addr, "/login", &[]);
     assert_eq!(status, 200);
 
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     lines.extend(lines_rx.try_iter());
     for line in &lines {
         let event: serde_json::Value = serde_json::from_str(line)
