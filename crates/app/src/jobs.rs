@@ -543,6 +543,18 @@ pub async fn tick(
     settings: &Settings,
     now: NaiveDateTime,
 ) -> Vec<RunReport> {
+    tick_counted(db, settings, now, None).await
+}
+
+/// As [`tick`], counting each run that did something (or failed) in `metrics`, and the
+/// finished tick in its heartbeat (a tick that cannot even list what is due does not beat,
+/// so `/healthz` notices).
+pub async fn tick_counted(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: NaiveDateTime,
+    metrics: Option<&uketsuke_web::metrics::Metrics>,
+) -> Vec<RunReport> {
     let due = match due_runs(db, settings, now).await {
         Ok(due) => due,
         Err(e) => {
@@ -556,11 +568,22 @@ pub async fn tick(
             Ok(report) => {
                 if report.outcome != "already-done" {
                     tracing::info!(job, period, outcome = report.outcome, "job ran");
+                    if let Some(m) = metrics {
+                        m.job_ran(&job, report.outcome);
+                    }
                 }
                 reports.push(report);
             }
-            Err(e) => tracing::error!(job, period, error = %format!("{e:#}"), "job failed"),
+            Err(e) => {
+                tracing::error!(job, period, error = %format!("{e:#}"), "job failed");
+                if let Some(m) = metrics {
+                    m.job_ran(&job, "failed");
+                }
+            }
         }
+    }
+    if let Some(m) = metrics {
+        m.scheduler.ticked();
     }
     reports
 }

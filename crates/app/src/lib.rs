@@ -8,8 +8,10 @@
 //! - [`demo`]: demo data — one bureau with requests in every state;
 //! - [`generate`]: scale data for benchmarks (`uketsuke demo generate`);
 //! - [`jobs`]: the scheduled jobs (council export, digest, 未指定 review);
-//! - [`dispatch`]: sending the outbox over SMTP.
+//! - [`dispatch`]: sending the outbox over SMTP;
+//! - [`backup`]: `backup` and `restore` of the whole database.
 
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod dispatch;

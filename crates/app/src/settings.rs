@@ -20,8 +20,9 @@ use uketsuke_rules::deadlines::DeadlineConfig;
 use uketsuke_rules::eligibility::EligibilityPolicy;
 use uketsuke_rules::numbering::NumberingPolicy;
 
-/// Environment variables that choose *which* configuration to read, not part of it.
-const META_VARS: [&str; 2] = ["env", "config_dir"];
+/// Environment variables that choose *which* configuration to read, or how to log, not
+/// part of it.
+const META_VARS: [&str; 3] = ["env", "config_dir", "log_format"];
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +47,9 @@ pub struct Settings {
     /// When the scheduled jobs run (Japan time).
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// Filled from `config/bureaus/*.toml`, not from the layered files.
     #[serde(skip)]
     pub bureaus: Vec<BureauSettings>,
@@ -145,6 +149,23 @@ impl Default for ScheduleSettings {
             not_designated_at: at(8, 45),
             tick_secs: 60,
         }
+    }
+}
+
+/// `/metrics` (メトリクス).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// The bearer token a scraper must send (`UKETSUKE_METRICS__TOKEN`, a secret). Unset:
+    /// only clients on the same machine, not through a proxy, may read `/metrics`.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
     }
 }
 

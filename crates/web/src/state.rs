@@ -31,6 +31,8 @@ pub struct AppState {
     pub ingest_limits: uketsuke_ingest::Limits,
     /// The ranges and rules for new numbers.
     pub numbering: uketsuke_rules::numbering::NumberingPolicy,
+    /// Request counters and the scheduler's heartbeat (`/metrics`, `/healthz`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
