@@ -185,7 +185,7 @@ pub async fn case_page(
         answer_due: JpDate::new(r.answer_due),
         answer_due_override: JpDate::opt(r.answer_due_override),
         effective_due: JpDate::new(due),
-        overdue: due < today && CaseStatus::AWAITING_ANSWER.contains(&r.status),
+        overdue: uketsuke_store::dashboard::is_overdue(&r, today),
         implementing_body_due: JpDate::new(r.implementing_body_due),
         answered: JpDate::opt(r.answered_on),
         returned: JpDate::opt(r.returned_on),
