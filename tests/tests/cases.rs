@@ -1010,3 +1010,54 @@ async fn only_requests_received_before_their_answer_due_count_as_overdue() {
     assert!(mail.body.contains("期限内受付医院"));
     assert!(!mail.body.contains("期限後受付医院"), "{}", mail.body);
 }
+
+/// Beside the 提出期限 the case page says where it comes from: the bureau's published
+/// wording (東海北陸) or this system's assumption where a bureau published none (関東信越).
+#[tokio::test]
+async fn the_case_page_says_whether_the_submission_deadline_is_published_or_assumed() {
+    let app = TestApp::spawn().await;
+    for (user, bureau, address, expected) in [
+        (
+            "kanto-tanto",
+            "kanto-shinetsu",
+            "東京都新宿区西新宿2-8-1",
+            "想定（局の公表がないため、指定月の前々月1日（閉庁日の場合は前の開庁日）までとして計算しています）",
+        ),
+        (
+            "tokai-tanto",
+            "tokai-hokuriku",
+            "愛知県名古屋市中区三の丸2-5-1",
+            "局の公表:「指定の2か月前の1日(閉庁日の場合は前の開庁日)まで」",
+        ),
+    ] {
+        let password = app.create_user(user, "clerk", bureau).await;
+        let csrf = app.csrf("/dashboard").await;
+        if !csrf.is_empty() {
+            app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+        }
+        app.login(user, &password).await;
+        let csrf = app.csrf("/requests/new").await;
+        let response = app
+            .post_form(
+                "/requests/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("kind", "medical"),
+                    ("facility_name", "根拠表示医院"),
+                    ("facility_address", address),
+                    ("designation_date", "令和9年6月1日"),
+                    ("founder_kind", "person"),
+                    ("founder_name", "厚生 太郎"),
+                    ("contact_phone", "03-5321-1111"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "{bureau}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let page = app.get(&location).await.text().await.unwrap();
+        assert!(
+            page.contains(&format!("根拠: {expected}")),
+            "{bureau}: {page}"
+        );
+    }
+}
