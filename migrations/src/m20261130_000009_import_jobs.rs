@@ -22,6 +22,7 @@ impl MigrationTrait for Migration {
                     .col(string_len("bureau_id", 32))
                     .col(string_len("file_name", 255))
                     .col(string_len("scope", 16))
+                    .col(date("received_on"))
                     .col(integer("total"))
                     .col(string_len("status", 16))
                     .col(integer("created").default(0))

@@ -236,6 +236,7 @@ async fn an_interrupted_job_saved_nothing_and_runs_again_when_confirmed() {
         bureau_id: Set("kanto-shinetsu".to_owned()),
         file_name: Set("ichiran.xlsx".to_owned()),
         scope: Set("all".to_owned()),
+        received_on: Set(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
         total: Set(3),
         status: Set("running".to_owned()),
         created: Set(0),
@@ -339,6 +340,7 @@ async fn jobs_left_running_by_a_stopped_server_are_marked_failed_at_start_up() {
             bureau_id: Set("kanto-shinetsu".to_owned()),
             file_name: Set("x.xlsx".to_owned()),
             scope: Set("all".to_owned()),
+            received_on: Set(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
             total: Set(1),
             status: Set("running".to_owned()),
             created: Set(0),
@@ -376,4 +378,55 @@ async fn jobs_left_running_by_a_stopped_server_are_marked_failed_at_start_up() {
         assert_eq!(swept, 2);
         assert_eq!(status("fresh").await, "failed");
     }
+}
+
+#[tokio::test]
+async fn an_upload_is_saved_with_the_day_its_paper_arrived_never_a_future_one() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let html = preview(&app, monthly_list(2, 0)).await;
+    assert!(html.contains("受付日（書類が届いた日）"));
+    let action = confirm_action(&html);
+    let csrf = app.csrf("/requests/upload").await;
+    let future = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", csrf.as_str()),
+                ("scope", "all"),
+                ("received_on", "令和20年1月1日"),
+            ],
+        )
+        .await;
+    assert_eq!(future.status(), 422);
+    assert!(future.text().await.unwrap().contains("未来の日付"));
+    assert_eq!(requests(&app).await, 0);
+    assert!(recent_jobs(&app).await.is_empty(), "no job started");
+
+    let response = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", csrf.as_str()),
+                ("scope", "all"),
+                ("received_on", "令和８年１１月２日"),
+            ],
+        )
+        .await;
+    let html = app.follow(response).await.text().await.unwrap();
+    assert!(
+        html.contains("2件を登録しました") && html.contains("受付日 令和8年11月2日"),
+        "{html}"
+    );
+    let saved = reception_request::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        saved
+            .iter()
+            .all(|r| r.received_on == chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
+        "{saved:?}"
+    );
+    assert_eq!(saved.len(), 2);
 }

@@ -87,6 +87,8 @@ pub struct NewJob<'a> {
     pub bureau_id: &'a str,
     pub file_name: &'a str,
     pub scope: &'a str,
+    /// The day the paper arrived (受付日).
+    pub received_on: chrono::NaiveDate,
     pub total: usize,
 }
 
@@ -110,6 +112,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
         bureau_id: Set(job.bureau_id.to_owned()),
         file_name: Set(job.file_name.to_owned()),
         scope: Set(job.scope.to_owned()),
+        received_on: Set(job.received_on),
         total: Set(total),
         status: Set("running".to_owned()),
         created: Set(0),
@@ -133,6 +136,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
     let restarted = import_job::Entity::update_many()
         .col_expr(C::Status, Expr::value("running"))
         .col_expr(C::Scope, Expr::value(job.scope))
+        .col_expr(C::ReceivedOn, Expr::value(job.received_on))
         .col_expr(C::Total, Expr::value(total))
         .col_expr(C::Error, Expr::value(Option::<String>::None))
         .col_expr(C::StartedAt, Expr::value(now))

@@ -113,6 +113,8 @@ pub struct PreviewPage {
     /// The problems found, of which `problems` shows the first.
     problem_count: usize,
     problems: Vec<PreviewProblem>,
+    /// Today in 和暦, the 受付日 offered.
+    today: String,
 }
 
 fn preview_rows(
@@ -235,6 +237,7 @@ pub async fn upload(
         rows: preview_rows(&state, &user, &outcome),
         problem_count: outcome.problems.len(),
         problems: preview_problems(&outcome),
+        today: format_wareki(today_in_japan()),
     }
     .into_response())
 }
@@ -287,6 +290,27 @@ pub struct ConfirmForm {
     /// `all` (the default) or `valid`: save only the valid requests of a file with problems.
     #[serde(default)]
     scope: String,
+    /// The day the paper arrived (受付日); today when left empty.
+    #[serde(default)]
+    received_on: String,
+}
+
+/// The 受付日 typed on a form: today when empty; 和暦, 西暦 and 全角 digits accepted;
+/// never in the future.
+pub fn received_on(text: &str) -> Result<chrono::NaiveDate, String> {
+    let today = today_in_japan();
+    if text.trim().is_empty() {
+        return Ok(today);
+    }
+    let day = uketsuke_domain::parse_date(text)
+        .map_err(|e| format!("受付日「{}」を読み取れません。{e}", text.trim()))?;
+    if day > today {
+        return Err(format!(
+            "受付日（{}）が未来の日付です。書類が届いた日を入力してください。",
+            format_wareki(day)
+        ));
+    }
+    Ok(day)
 }
 
 /// `POST /requests/upload/{token}`: saves the previewed file, as a job of its own
@@ -321,5 +345,6 @@ pub async fn confirm(
     } else {
         "all"
     };
-    crate::imports::run(&state, &user, upload, scope).await
+    let received = received_on(&form.received_on).map_err(Error::Unprocessable)?;
+    crate::imports::run(&state, &user, upload, scope, received).await
 }

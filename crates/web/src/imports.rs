@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use uketsuke_domain::{RequestForm, format_wareki, today_in_japan};
+use uketsuke_domain::{RequestForm, format_wareki};
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::{import_job, upload};
 use uketsuke_store::imports::{self, JobState, SavedRequest};
@@ -66,6 +66,7 @@ pub async fn run(
     user: &CurrentUser,
     upload: upload::Model,
     scope: &str,
+    received_on: chrono::NaiveDate,
 ) -> Result<Response, Error> {
     let new = imports::NewJob {
         upload_id: &upload.id,
@@ -73,6 +74,7 @@ pub async fn run(
         bureau_id: &user.user.bureau_id,
         file_name: &upload.file_name,
         scope,
+        received_on,
         total: 0,
     };
     let job = match imports::start(&state.db, &new).await? {
@@ -165,7 +167,7 @@ async fn read_and_save(
         bureau,
         policy: &state.eligibility,
         office_id,
-        received: today_in_japan(),
+        received: job.received_on,
         retroactive: false,
     };
     let refs: Vec<&RequestForm> = forms.iter().collect();
@@ -193,6 +195,8 @@ pub struct JobPage {
     more: usize,
     already_present: usize,
     started: String,
+    /// The 受付日 in 和暦.
+    received: String,
     /// Whether the upload is still kept (a failed job can be tried again).
     retry: bool,
 }
@@ -219,6 +223,7 @@ pub async fn page(
     Ok(JobPage {
         layout: Layout::signed_in(&state, &user),
         started: started_label(&job),
+        received: format_wareki(job.received_on),
         state: job_state,
         done,
         saved,

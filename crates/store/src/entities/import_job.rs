@@ -12,6 +12,8 @@ pub struct Model {
     pub bureau_id: String,
     pub file_name: String,
     pub scope: String,
+    /// The day the paper arrived (受付日), for every request of the file.
+    pub received_on: Date,
     pub total: i32,
     pub status: String,
     pub created: i32,
