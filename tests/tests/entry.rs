@@ -449,6 +449,32 @@ async fn the_entry_form_takes_the_day_the_paper_arrived_and_a_retroactive_mark()
         .unwrap();
     assert!(saved.retroactive);
     assert_eq!(saved.decision, uketsuke_store::lifecycle::Decision::Return);
+    let page = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
+    assert!(page.contains("遡及"), "the mark is shown on the case");
+
+    // Its return letter does not ask for the request again: 遡及 is never eligible.
+    let approver = app
+        .create_user("kessai", "approver", "kanto-shinetsu")
+        .await;
+    let csrf = app.csrf("/dashboard").await;
+    app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    app.login("kessai", &approver).await;
+    let csrf = app.csrf("/dashboard").await;
+    let returned = app
+        .post_form(
+            &format!("/cases/{id}/return"),
+            &[("csrf", csrf.as_str()), ("reason", "遡及指定のため対象外")],
+        )
+        .await;
+    assert_eq!(returned.status(), 303);
+    let letter = app
+        .get(&format!("/cases/{id}/return-letter"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(letter.contains("事前の付番の対象外"), "{letter}");
+    assert!(!letter.contains("改めて提出してください"), "{letter}");
 }
 
 /// Double clicks and retries save once: the entry form posted twice at once, and one

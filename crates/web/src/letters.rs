@@ -36,6 +36,8 @@ pub struct Letter {
     pub date: String,
     pub implementing_body_due: String,
     pub reasons: Vec<String>,
+    /// 遡及指定: not eligible at all, so the return letter must not ask to resubmit.
+    pub retroactive: bool,
 }
 
 fn letter(state: &AppState, r: &reception_request::Model, code: String, date: NaiveDate) -> Letter {
@@ -87,6 +89,7 @@ fn letter(state: &AppState, r: &reception_request::Model, code: String, date: Na
         founder,
         registration: r.registration_number.clone().unwrap_or_default(),
         phone: r.contact_phone.clone(),
+        retroactive: r.retroactive,
         code,
         date: format_wareki(date),
         implementing_body_due: format_wareki(r.implementing_body_due),
