@@ -580,3 +580,56 @@ async fn a_form_or_an_upload_submitted_twice_at_once_saves_once() {
         .unwrap();
     assert_eq!(after, before + 1, "the upload's request is saved once");
 }
+
+/// A request entered without an office goes to the office of its facility's prefecture
+/// (千葉県 → 千葉事務所); one entered for an office keeps it.
+#[tokio::test]
+async fn the_office_follows_from_the_facility_s_prefecture_unless_one_is_chosen() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let office = |code: &'static str| {
+        let db = app.db.clone();
+        async move {
+            uketsuke_store::bureaus::office_id(&db, "kanto-shinetsu", code)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let csrf = app.csrf("/requests/new").await;
+    let mut fields = entry_fields(
+        &csrf,
+        &[("facility_address", "千葉県千葉市中央区市場町1-1")],
+    );
+    fields.retain(|(k, _)| *k != "office_id");
+    assert_eq!(app.post_form("/requests/new", &fields).await.status(), 303);
+    let saved = reception_request::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.office_id, Some(office("chiba").await));
+
+    let csrf = app.csrf("/requests/new").await;
+    let tokyo = office("tokyo").await.to_string();
+    let mut fields = entry_fields(
+        &csrf,
+        &[
+            ("facility_address", "千葉県船橋市湊町2-10-25"),
+            ("facility_name", "船橋の医院"),
+        ],
+    );
+    fields.push(("office_id", tokyo.as_str()));
+    assert_eq!(app.post_form("/requests/new", &fields).await.status(), 303);
+    let chosen = reception_request::Entity::find()
+        .filter(reception_request::Column::FacilityName.eq("船橋の医院"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        chosen.office_id,
+        Some(office("tokyo").await),
+        "the office chosen"
+    );
+}

@@ -230,6 +230,14 @@ pub async fn save_in<C: ConnectionTrait>(
     progress: Option<&AtomicUsize>,
 ) -> crate::Result<Saved> {
     let mut recorded = already_recorded(conn, &intake.bureau.id, forms).await?;
+    let offices = if intake.office_id.is_none() {
+        crate::entities::office::Entity::find()
+            .filter(crate::entities::office::Column::BureauId.eq(intake.bureau.id.as_str()))
+            .all(conn)
+            .await?
+    } else {
+        Vec::new()
+    };
     let mut saved = Saved::default();
     let mut entries = Vec::with_capacity(AUDIT_CHUNK);
     for (index, (form, prefecture)) in forms.iter().enumerate() {
@@ -251,10 +259,13 @@ pub async fn save_in<C: ConnectionTrait>(
             .insert(conn)
             .await?;
             entries.push(requests::facility_created(actor, &facility));
-            let request =
-                requests::new_request(request_row(form, intake, facility.id, key, &d, &verdict))
-                    .insert(conn)
-                    .await?;
+            // The receiving office, or else the one office of the facility's prefecture.
+            let office_id = intake
+                .office_id
+                .or_else(|| office_for(&offices, &prefecture.code_str()));
+            let mut row = request_row(form, intake, facility.id, key, &d, &verdict);
+            row.office_id = Set(office_id);
+            let request = requests::new_request(row).insert(conn).await?;
             entries.push(requests::request_created(actor, &request));
             saved.created.push(request.id);
             saved.created_forms.push(index);
@@ -268,6 +279,17 @@ pub async fn save_in<C: ConnectionTrait>(
     }
     audit::insert_all(conn, entries).await?;
     Ok(saved)
+}
+
+/// The office of a bureau that covers `prefecture`, when exactly one does.
+fn office_for(offices: &[crate::entities::office::Model], prefecture: &str) -> Option<i32> {
+    let mut covering = offices
+        .iter()
+        .filter(|o| o.prefectures.split(',').any(|p| p.trim() == prefecture));
+    match (covering.next(), covering.next()) {
+        (Some(only), None) => Some(only.id),
+        _ => None,
+    }
 }
 
 fn request_row(
