@@ -588,9 +588,16 @@ async fn an_approver_confirms_a_facility_past_its_designation_date_as_not_design
     assert_eq!(row.not_designated_reason.as_deref(), Some("開設中止"));
     let html = app.get(&location).await.text().await.unwrap();
     assert!(html.contains("8. 未指定」として記録しました"), "{html}");
+    let (review, reflection) = html
+        .split_once("管理システムへの反映待ち")
+        .expect("the page's second list");
     assert!(
-        !html.contains(&link),
+        !review.contains(&link),
         "the confirmed request leaves the list"
+    );
+    assert!(
+        reflection.contains(&link),
+        "and waits to be set in the 管理システム"
     );
     let audit = uketsuke_store::entities::audit_log::Entity::find()
         .filter(uketsuke_store::entities::audit_log::Column::Action.eq("request.not_designated"))

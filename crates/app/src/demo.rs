@@ -51,8 +51,10 @@ const CASES: &[Case] = &[
         address: "東京都千代田区霞が関一丁目2番2号",
         postal: "100-8916",
         phone: "03-5253-1111",
-        months_ahead: 2,
-        received_days_ago: 25,
+        // Overdue on any day of the month: designated next month, so its 回答期限 (the
+        // 10th of last month) has passed; received in time, before its 提出期限.
+        months_ahead: 1,
+        received_days_ago: 65,
         status: CaseStatus::Received,
     },
     Case {

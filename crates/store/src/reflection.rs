@@ -60,8 +60,26 @@ pub async fn pending<C: ConnectionTrait>(conn: &C, scope: &Scope) -> Result<Vec<
         .collect())
 }
 
-/// Records that case `id`'s 8. 未指定 was entered in the 管理システム by the caller.
+/// Records that case `id`'s 8. 未指定 was entered in the 管理システム by the caller. A
+/// transaction that collided with another writer (SQLite's busy snapshot) runs again, and
+/// then finds the case recorded: [`Error::Conflict`].
 pub async fn record(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i32,
+) -> Result<reception_request::Model> {
+    for attempt in 1..=50u64 {
+        match record_once(db, caller, id).await {
+            Err(Error::Db(e)) if crate::error::is_retryable(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(attempt.min(10) * 3)).await;
+            }
+            other => return other,
+        }
+    }
+    Err(Error::Conflict)
+}
+
+async fn record_once(
     db: &DatabaseConnection,
     caller: &Caller,
     id: i32,

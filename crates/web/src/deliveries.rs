@@ -198,10 +198,9 @@ pub async fn confirm(
         reason: form.reason,
     };
     let case = lifecycle::apply(&state.db, &user.caller(), id, form.version, &command).await?;
-    let name = case.facility_name;
     Ok(Redirect::to(&format!(
         "/not-designated?done={}",
-        percent(&name)
+        percent(&format!("{} を「8. 未指定」として", case.facility_name))
     )))
 }
 
@@ -274,6 +273,6 @@ pub async fn reflected(
     let case = uketsuke_store::reflection::record(&state.db, &user.caller(), id).await?;
     Ok(Redirect::to(&format!(
         "/not-designated?done={}",
-        percent(&format!("{}（管理システムへの反映）", case.facility_name))
+        percent(&format!("{} の管理システムへの反映を", case.facility_name))
     )))
 }
