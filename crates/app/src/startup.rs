@@ -82,6 +82,7 @@ pub fn bureau_rules(settings: &Settings) -> anyhow::Result<BTreeMap<String, Bure
                 calendar: b.calendar()?,
                 deadlines: b.deadlines.clone(),
                 export: b.export.clone(),
+                council_dates: b.council_dates.clone(),
             },
         );
     }

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}/resend", post(deliveries::resend))
+        .route("/deliveries/{id}/send-now", post(deliveries::send_now))
         .route("/not-designated", get(deliveries::proposals))
         .route("/not-designated/{id}", post(deliveries::confirm))
         .route("/forms/blank.xlsx", get(entry::blank_form))
