@@ -209,8 +209,9 @@ pub struct BureauSettings {
     /// Closed or open days beyond the law's (a new holiday needs no release).
     #[serde(default)]
     pub calendar: CalendarConfig,
-    /// 地医協 dates, by prefecture code.
-    #[serde(default)]
+    /// 地医協 dates, by prefecture code (`"23" = [2027-01-21, "2027-02-18"]`: bare TOML
+    /// dates or strings).
+    #[serde(default, deserialize_with = "council_dates")]
     pub council_dates: BTreeMap<String, Vec<NaiveDate>>,
     #[serde(default)]
     pub recipients: Recipients,
@@ -239,6 +240,21 @@ pub struct Recipients {
     /// Staff who receive the daily digest.
     #[serde(default)]
     pub staff: Vec<String>,
+}
+
+/// `[council_dates]`, each date a bare TOML date or a `"YYYY-MM-DD"` string.
+fn council_dates<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Vec<NaiveDate>>, D::Error> {
+    let raw = BTreeMap::<String, Vec<uketsuke_rules::ConfigDate>>::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .map(|(prefecture, dates)| {
+            let mut dates: Vec<NaiveDate> = dates.into_iter().map(|d| d.0).collect();
+            dates.sort_unstable();
+            (prefecture, dates)
+        })
+        .collect())
 }
 
 impl BureauSettings {

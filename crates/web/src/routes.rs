@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/site.css", get(stylesheet))
         .merge(crate::api::router())
         .layer(axum::middleware::from_fn(crate::guard::reject_nul))
+        .layer(axum::middleware::from_fn(crate::access_log::log))
         .with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
