@@ -256,14 +256,20 @@ fn a_mistake_in_a_local_file_names_that_file_and_the_key() {
         Settings::load_with_local(&config, Some(&local)).unwrap_err()
     );
     assert!(err.contains("local/bureaus/tokai-hokuriku.toml"), "{err}");
-    assert!(err.contains("council_dates") && err.contains("管轄ではありません"), "{err}");
+    assert!(
+        err.contains("council_dates") && err.contains("管轄ではありません"),
+        "{err}"
+    );
 
     std::fs::write(local.join("bureaus/tokai-hokuriku.toml"), "[recipientz]\n").unwrap();
     let err = format!(
         "{:#}",
         Settings::load_with_local(&config, Some(&local)).unwrap_err()
     );
-    assert!(err.contains("tokai-hokuriku.toml") && err.contains("recipientz"), "{err}");
+    assert!(
+        err.contains("tokai-hokuriku.toml") && err.contains("recipientz"),
+        "{err}"
+    );
 
     let missing = tmp.path().join("nowhere");
     let err = format!(
@@ -287,7 +293,11 @@ fn the_bureaus_in_use_are_the_setting_or_those_with_accounts_or_all() {
             .collect()
     };
     assert_eq!(ids(&all, &[]).len(), 8, "no account anywhere: every bureau");
-    assert_eq!(ids(&all, &["kinki"]), ["kinki"], "the bureaus with accounts");
+    assert_eq!(
+        ids(&all, &["kinki"]),
+        ["kinki"],
+        "the bureaus with accounts"
+    );
 
     let local = tmp.path().join("local");
     write_local(&local);
@@ -317,5 +327,8 @@ fn the_bureaus_in_use_are_the_setting_or_those_with_accounts_or_all() {
         "{:#}",
         Settings::load_with_local(&config, Some(&local)).unwrap_err()
     );
-    assert!(err.contains("tokai") && err.contains("app.bureaus"), "{err}");
+    assert!(
+        err.contains("tokai") && err.contains("app.bureaus"),
+        "{err}"
+    );
 }

@@ -124,9 +124,7 @@ pub async fn login(
         user => {
             // Logged with the client address; never the password, and never the name
             // typed (personal data): only the account's id when the account exists.
-            let client_addr = client
-                .0
-                .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+            let client_addr = client.0.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
             if let Some(user) = user {
                 let was_locked = users::is_locked(&user, now);
                 let id = user.id;
