@@ -99,6 +99,28 @@ pub struct ServerSettings {
     /// Set the `Secure` flag on cookies (behind HTTPS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Reverse proxies (addresses or networks, e.g. `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client. Empty: the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// `trusted_proxies` parsed: a bare address is a network of one.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "server.trusted_proxies: '{p}' はアドレスでもネットワーク（例 10.0.0.0/8）でもありません"
+                        )
+                    })
+            })
+            .collect()
+    }
 }
 
 /// The database.
@@ -397,6 +419,7 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.server.trusted_proxy_networks()?;
         self.bureau(&self.app.default_bureau)
             .context("app.default_bureau の値が不正です")?;
         for id in &self.app.bureaus {

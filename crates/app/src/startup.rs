@@ -114,6 +114,7 @@ impl Application {
         };
         let auth = AuthSettings {
             secure_cookies: settings.server.secure_cookies,
+            trusted_proxies: settings.server.trusted_proxy_networks()?,
             ..AuthSettings::default()
         };
         let state = AppState {

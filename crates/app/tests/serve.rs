@@ -374,3 +374,127 @@ async fn serve_logs_requests_and_failed_logins_shows_local_council_dates_and_let
         );
     }
 }
+
+/// One login attempt with `X-Forwarded-For: forwarded`; returns the status and where
+/// it redirects.
+async fn login_via(
+    base: &str,
+    forwarded: &str,
+    username: &str,
+    password: &str,
+) -> (u16, Option<String>) {
+    let client = browser();
+    let form = client
+        .get(format!("{base}/login"))
+        .header("x-forwarded-for", forwarded)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = client
+        .post(format!("{base}/login"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[
+            ("csrf", csrf_of(&form).as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap_or_default().to_owned()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_logged_and_throttled_and_otherwise_ignored()
+{
+    let tmp = TempDir::new();
+    let site = tmp.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("local.toml"),
+        "[server]\ntrusted_proxies = [\"127.0.0.0/8\"]\n",
+    )
+    .unwrap();
+    let url = format!("sqlite://{}/uketsuke.sqlite?mode=rwc", tmp.path().display());
+    let mut proxied = Server::start(
+        tmp.path(),
+        &[
+            ("DATABASE_URL", url.clone()),
+            ("UKETSUKE_LOCAL_DIR", site.display().to_string()),
+        ],
+    );
+    let base = proxied.ready(Duration::from_secs(60)).await;
+    let db = Database::connect(&url).await.unwrap();
+    let (_, password) = add_user(&db, "tanto", Role::Clerk, "kanto-shinetsu").await;
+
+    // Twenty failures from one client behind the proxy stop that client only (on a
+    // name with no account, so that no account lock is involved).
+    for _ in 0..20 {
+        let (status, to) = login_via(
+            &base,
+            "198.51.100.9, 203.0.113.7",
+            "nobody",
+            "wrong-password-1",
+        )
+        .await;
+        assert_eq!((status, to), (200, None));
+    }
+    let (status, _) = login_via(&base, "203.0.113.7", "tanto", &password).await;
+    assert_eq!(status, 429, "the client that failed twenty times waits");
+    let (_, to) = login_via(&base, "203.0.113.8", "tanto", &password).await;
+    assert_eq!(
+        to.as_deref(),
+        Some("/dashboard"),
+        "another client behind the same proxy signs in"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = proxied.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("route=/login") && l.contains("client=203.0.113.7")),
+        "the right-most forwarded address is the client:\n{log}"
+    );
+    assert!(
+        !log.contains("client=198.51.100.9"),
+        "an address the client wrote is not trusted"
+    );
+    assert!(log.contains("login throttled") && log.contains("client=203.0.113.7"));
+
+    // Without trusted proxies the header is the client's word, and ignored.
+    let other = TempDir::new();
+    let mut direct = Server::start(
+        other.path(),
+        &[(
+            "DATABASE_URL",
+            format!(
+                "sqlite://{}/uketsuke.sqlite?mode=rwc",
+                other.path().display()
+            ),
+        )],
+    );
+    let base = direct.ready(Duration::from_secs(60)).await;
+    let response = reqwest::Client::new()
+        .get(format!("{base}/healthz"))
+        .header("x-forwarded-for", "203.0.113.99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = direct.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("route=/healthz") && l.contains("client=127.0.0.1")),
+        "{log}"
+    );
+    assert!(!log.contains("203.0.113.99"), "{log}");
+}

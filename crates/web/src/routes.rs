@@ -20,6 +20,7 @@ pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Builds the application's router.
 pub fn router(state: AppState) -> Router {
+    let trusted_proxies = std::sync::Arc::new(state.auth.trusted_proxies.clone());
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -82,6 +83,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::router())
         .layer(axum::middleware::from_fn(crate::guard::reject_nul))
         .layer(axum::middleware::from_fn(crate::access_log::log))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            crate::access_log::client_address,
+        ))
         .with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
