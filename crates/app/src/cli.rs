@@ -461,6 +461,8 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("デモデータを読み込めません")?;
     }
+    let in_use = crate::operator::bureaus_in_use(&db, &settings).await?;
+    tracing::info!(bureaus = %in_use.join(","), "bureaus in use (the scheduled jobs run for these)");
     let bind = args.bind.unwrap_or_else(|| settings.server.bind.clone());
     let app = startup::Application::build(&settings, db, &bind, args.demo).await?;
     let addr = app.local_addr()?;

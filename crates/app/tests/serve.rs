@@ -174,6 +174,44 @@ async fn serve_logs_requests_and_failed_logins_shows_local_council_dates_and_let
         "soonest first"
     );
 
+    // An account of the Tokyo office sees Tokyo's council only.
+    let tokyo_office = uketsuke_store::bureaus::office_id(&db, "kanto-shinetsu", "tokyo")
+        .await
+        .unwrap()
+        .expect("the Tokyo office is configured");
+    let office_pw = "pw-tokyo-0123456789";
+    users::create(
+        &db,
+        &NewUser {
+            username: "tokyo".to_owned(),
+            display_name: "東京 さん".to_owned(),
+            password_hash: users::hash_password(office_pw),
+            role: Role::Clerk,
+            bureau_id: "kanto-shinetsu".to_owned(),
+            office_id: Some(tokyo_office),
+        },
+        &Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    let office = browser();
+    login(&office, &base, "tokyo", office_pw).await;
+    let page = office
+        .get(format!("{base}/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let planned = &page[page
+        .find("id=\"planned-councils\"")
+        .expect("a table of planned dates")..];
+    assert!(
+        planned.contains("東京都") && !planned.contains("新潟県"),
+        "{planned}"
+    );
+
     // A search with a name in its query string.
     let response = admin
         .get(format!("{base}/cases?name=やまなみ内科"))

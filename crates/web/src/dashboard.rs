@@ -81,11 +81,19 @@ pub async fn dashboard(
 
     let summary =
         uketsuke_store::dashboard::summary(&state.db, &user.scope(), today, soon_limit).await?;
+    // An account limited to one office sees its office's prefectures only.
+    let office_prefectures: Option<Vec<String>> = match user.user.office_id {
+        Some(id) => uketsuke_store::bureaus::find_office(&state.db, id)
+            .await?
+            .map(|o| o.prefectures.split(',').map(str::to_owned).collect()),
+        None => None,
+    };
     let planned_councils = state
         .bureau(&bureau)
         .map(|b| b.next_council_dates(today))
         .unwrap_or_default()
         .into_iter()
+        .filter(|(code, _)| office_prefectures.as_ref().is_none_or(|p| p.contains(code)))
         .map(|(code, date)| PlannedCouncil {
             prefecture: uketsuke_domain::Prefecture::parse(&code)
                 .map_or(code, |p| p.name().to_owned()),
