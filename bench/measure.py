@@ -330,6 +330,219 @@ def web(pg_admin_url, facilities, requests, runs, duration, connections=(1, 16, 
     return out
 
 
+def make_list(path, rows):
+    """A monthly list (月ごとの一覧表) of `rows` requests in 東京都, written by openpyxl."""
+    from openpyxl import Workbook
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("令和8年11月受付")
+    ws.append(["受付番号情報提供依頼 受付一覧（令和8年11月）"])
+    ws.append([])
+    ws.append(["項番", "施設名", "区分", "〒", "住所", "指定日", "提出日", "開設者名", "保険医登録番号",
+               "担当者電話", "送付先郵便番号", "送付先住所", "送付先氏名"])
+    kinds = ["医科", "歯科", "薬局"]
+    for i in range(rows):
+        ws.append([i + 1, f"取込ベンチ{kinds[i % 3]}{i}", kinds[i % 3], "160-0023",
+                   f"東京都新宿区西新宿2-8-{i % 90 + 1}", f"令和9年{i % 12 + 1}月1日", "令和8年11月2日",
+                   f"資格 太郎{i}", None, "03-5321-1111", None, None, None])
+    wb.save(path)
+
+
+def big_cell_workbook(path, cell_mib=150):
+    """The issue's hostile upload: a small .xlsx (well under every size limit) whose one
+    shared string expands to `cell_mib` MiB."""
+    import zipfile
+    text = "あ" * (cell_mib * 1024 * 1024 // 3)
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="別紙1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>',
+        "xl/sharedStrings.xml": '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>' + text + "</t></si></sst>",
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+
+
+def proc_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak(pid):
+    """Resets the process's peak resident size (VmHWM) to its current size."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Browser:
+    """A signed-in session driven like a browser (cookies, CSRF, no automatic redirects)."""
+
+    def __init__(self, base, username, password):
+        import http.cookiejar
+        import urllib.request
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+        page = self.get("/login")
+        self.post("/login", {"csrf": self.csrf(page), "username": username, "password": password})
+
+    @staticmethod
+    def csrf(page):
+        import re
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+    def get(self, path):
+        with self.opener.open(self.base + path) as r:
+            return r.read().decode()
+
+    def post(self, path, fields):
+        import urllib.error
+        import urllib.parse
+        try:
+            with self.opener.open(self.base + path, urllib.parse.urlencode(fields).encode()) as r:
+                return r.status, r.read().decode(), None
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), e.headers.get("location")
+
+    def upload(self, file_path):
+        import urllib.error
+        import urllib.request
+        csrf = self.csrf(self.get("/requests/upload"))
+        boundary = "----uketsuke-bench-boundary"
+        with open(file_path, "rb") as f:
+            data = f.read()
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{os.path.basename(file_path)}\"\r\n"
+                "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n").encode() \
+            + data + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(self.base + "/requests/upload", body,
+                                         {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(request) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+
+def uploads(pg_admin_url, facilities, requests, rows=10_000, hostile_mib=150, parallel=4):
+    """A 10,000-request monthly list previewed and confirmed on a database already holding
+    the national-scale data; then the hostile one-cell workbook uploaded four at once.
+    Server CPU time and peak resident memory from /proc."""
+    import re
+    import tempfile
+    import threading
+    out = []
+    for backend in ["sqlite", "postgresql"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            if backend == "sqlite":
+                url = f"sqlite://{tmp}/scale.sqlite?mode=rwc"
+            else:
+                subprocess.run(["psql", pg_admin_url, "-q", "-c", "DROP DATABASE IF EXISTS uketsuke_bench",
+                                "-c", "CREATE DATABASE uketsuke_bench"], check=True, capture_output=True)
+                url = pg_admin_url.rsplit("/", 1)[0] + "/uketsuke_bench"
+            server = Server(url, os.path.join(tmp, "serve.log"))
+            server.cli("demo", "generate", "--facilities", str(facilities), "--requests", str(requests))
+            if backend == "postgresql":
+                subprocess.run(["psql", pg_admin_url, "-q", "-c", "CHECKPOINT"], check=True, capture_output=True)
+            password = "bench-password-0123"
+            server.cli("user", "add", "torikomi", "--role", "clerk", "--bureau", "kanto-shinetsu",
+                       stdin=password + "\n")
+            list_path = os.path.join(tmp, "ichiran.xlsx")
+            make_list(list_path, rows)
+            hostile = os.path.join(tmp, "hostile.xlsx")
+            big_cell_workbook(hostile, hostile_mib)
+            server.start()
+            try:
+                pid = server.proc.pid
+                browser = Browser(server.base, "torikomi", password)
+                idle_kib = proc_kib(pid, "VmRSS")
+                # The list: preview, then confirm and follow the job to its end.
+                reset_peak(pid)
+                cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+                status, preview = browser.upload(list_path)
+                assert status == 200 and f"読み取った依頼（{rows}件）" in preview, preview[-2000:]
+                preview_s, preview_cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+                action = re.search(r'action="(/requests/upload/[^"/]+)"', preview).group(1)
+                cpu1, t1 = cpu_seconds(pid), time.perf_counter()
+                status, _, location = browser.post(action, {"csrf": Browser.csrf(preview), "scope": "all"})
+                assert status == 303 and location.startswith("/requests/upload/jobs/"), (status, location)
+                answered_s = time.perf_counter() - t1
+                while "登録中です" in (page := browser.get(location)):
+                    time.sleep(0.05)
+                saved_s, saved_cpu = time.perf_counter() - t1, cpu_seconds(pid) - cpu1
+                assert f"{rows}件を登録しました" in page, page[-2000:]
+                list_peak = proc_kib(pid, "VmHWM")
+                # The hostile workbook, `parallel` at once.
+                reset_peak(pid)
+                answers = []
+
+                def send():
+                    answers.append(browser.upload(hostile))
+                threads = [threading.Thread(target=send) for _ in range(parallel)]
+                t2 = time.perf_counter()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                hostile_s = time.perf_counter() - t2
+                hostile_peak = proc_kib(pid, "VmHWM")
+                refused = sum(1 for st, body in answers if st in (200, 413, 422) and "文字数が上限" in body)
+                sizes = [len(body.encode()) for _, body in answers]
+                out.append({"backend": backend, "rows": rows, "preview_s": preview_s, "preview_cpu": preview_cpu,
+                            "answered_s": answered_s, "saved_s": saved_s, "saved_cpu": saved_cpu,
+                            "idle_mib": idle_kib / 1024, "list_peak_mib": list_peak / 1024,
+                            "hostile_mib": hostile_mib, "hostile_file_kib": os.path.getsize(hostile) / 1024,
+                            "parallel": parallel, "hostile_s": hostile_s, "hostile_peak_mib": hostile_peak / 1024,
+                            "refused": refused, "largest_answer_kib": max(sizes) / 1024})
+                print(f"{backend}: {out[-1]}", file=sys.stderr)
+            finally:
+                server.stop()
+            if backend == "postgresql":
+                subprocess.run(["psql", pg_admin_url, "-q", "-c", "DROP DATABASE IF EXISTS uketsuke_bench"],
+                               check=True, capture_output=True)
+    return out
+
+
+def uploads_section(measured, scale):
+    facilities, requests = scale
+    lines = [
+        f"## Large uploads and hostile ones: a {measured[0]['rows']:,}-request list, and a one-cell bomb",
+        "",
+        f"On a database already holding `demo generate --facilities {facilities} --requests {requests}`,",
+        f"a clerk of 関東信越 uploads a monthly list of {measured[0]['rows']:,} requests (openpyxl), previews",
+        "it, confirms it, and follows the import job's page until it says the requests are saved",
+        "(one duplicate look-up per 500 requests, audit entries in batches, all in one",
+        "transaction). Then the hostile workbook of issue 12 — a small .xlsx within every size",
+        f"limit whose one cell expands to {measured[0]['hostile_mib']} MiB — is uploaded {measured[0]['parallel']} times at once.",
+        "CPU is the server process's user + system time over the step (/proc/PID/stat); peak",
+        "memory is its VmHWM over the step (reset before it through /proc/PID/clear_refs).",
+        "Goal: 10,000 requests saved in seconds; hostile uploads refused plainly with memory bounded.",
+        "",
+        "| database | preview (s) | preview CPU (s) | confirm answered (s) | saved (s) | save CPU (s) | idle RSS (MiB) | peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in measured:
+        lines.append(f"| {m['backend']} | {m['preview_s']:.2f} | {m['preview_cpu']:.2f} | {m['answered_s']:.2f} | "
+                     f"{m['saved_s']:.2f} | {m['saved_cpu']:.2f} | {m['idle_mib']:.0f} | {m['list_peak_mib']:.0f} |")
+    lines += ["", "| database | hostile file (KiB) | uploads at once | refused plainly | all answered in (s) | largest answer (KiB) | peak RSS (MiB) |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for m in measured:
+        lines.append(f"| {m['backend']} | {m['hostile_file_kib']:.0f} | {m['parallel']} | {m['refused']} of {m['parallel']} | "
+                     f"{m['hostile_s']:.2f} | {m['largest_answer_kib']:.1f} | {m['hostile_peak_mib']:.0f} |")
+    lines.append("")
+    return lines
+
+
 def write(results, n, issued, boot, exported, loaded, scale):
     (u_name, u, _), (_, c, _), (_, o, _) = results
     lines = [
@@ -512,6 +725,12 @@ def main():
     only = os.environ.get("BENCH_ONLY")
     if only == "web":
         for line in web_section(web(pg_url, facilities, requests, runs, duration), (facilities, requests, runs, duration)):
+            print(line)
+        return
+    if only == "uploads":
+        scale = (int(os.environ.get("BENCH_UPLOAD_FACILITIES", facilities)),
+                 int(os.environ.get("BENCH_UPLOAD_REQUESTS", requests)))
+        for line in uploads_section(uploads(pg_url, *scale), scale):
             print(line)
         return
     if only == "export":

@@ -25,6 +25,9 @@ mod m20261122_000005_uploads;
 mod m20261122_000006_search_indexes;
 mod m20261130_000007_api_tokens;
 mod m20261130_000008_request_dedupe;
+mod m20261130_000009_import_jobs;
+mod m20261130_000010_council_lists;
+mod m20261130_000011_reflection;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -41,6 +44,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_search_indexes::Migration),
             Box::new(m20261130_000007_api_tokens::Migration),
             Box::new(m20261130_000008_request_dedupe::Migration),
+            Box::new(m20261130_000009_import_jobs::Migration),
+            Box::new(m20261130_000010_council_lists::Migration),
+            Box::new(m20261130_000011_reflection::Migration),
         ]
     }
 }

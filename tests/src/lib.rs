@@ -137,6 +137,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// The app's counters and scheduler heartbeat (what `/metrics` and `/healthz` read).
+    pub metrics: std::sync::Arc<uketsuke_web::metrics::Metrics>,
 }
 
 impl TestApp {
@@ -163,6 +165,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("app must build: {e:#}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let metrics = app.metrics();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -175,6 +178,7 @@ impl TestApp {
             settings,
             client,
             database,
+            metrics,
         }
     }
 
@@ -219,6 +223,21 @@ impl TestApp {
             ],
         )
         .await
+    }
+
+    /// Follows a 303 (See Other) to the page it names; panics on any other answer.
+    pub async fn follow(&self, response: reqwest::Response) -> reqwest::Response {
+        assert_eq!(
+            response.status(),
+            303,
+            "a redirect to follow: {}",
+            response.url()
+        );
+        let location = response.headers()["location"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
+        self.get(&location).await
     }
 
     /// The CSRF token of a page the client fetches.

@@ -320,11 +320,11 @@ async fn two_dispatchers_deliver_each_message_exactly_once() {
     assert_eq!(ids.len(), 20);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(true).await;
     let held_on = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(); // a Friday
-    sea_orm::ActiveModelTrait::insert(
+    let session = sea_orm::ActiveModelTrait::insert(
         council_session::ActiveModel {
             bureau_id: sea_orm::Set("kanto-shinetsu".into()),
             prefecture: sea_orm::Set("13".into()),
@@ -337,6 +337,20 @@ async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
     )
     .await
     .unwrap();
+    // The demo's approved facility, approved in this session (and only there).
+    let approved = reception_request::Entity::find()
+        .filter(
+            reception_request::Column::Status.eq(uketsuke_store::lifecycle::CaseStatus::Designated),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut moved: reception_request::ActiveModel = approved.into();
+    moved.council_session_id = sea_orm::Set(Some(session.id));
+    sea_orm::ActiveModelTrait::update(moved, &app.db)
+        .await
+        .unwrap();
     let at = |d: u32, h: u32| {
         NaiveDate::from_ymd_opt(2026, 11, d)
             .unwrap()
@@ -373,17 +387,22 @@ async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
         ),
         1
     );
-    // Two instances ticking at once: the period runs once (here it has nothing to send).
-    let (a, b) = tokio::join!(
-        uketsuke::jobs::tick(&app.db, &app.settings, at(24, 10)),
-        uketsuke::jobs::tick(&app.db, &app.settings, at(24, 10))
-    );
-    let done: Vec<_> = a
-        .iter()
-        .chain(&b)
-        .filter(|r| r.job == "council-export" && r.outcome != "already-done")
+    // Two instances ticking at once, on two threads: the list is made once.
+    let ticks: Vec<_> = (0..2)
+        .map(|_| {
+            let (db, settings) = (app.db.clone(), app.settings.clone());
+            tokio::spawn(async move { uketsuke::jobs::tick(&db, &settings, at(24, 10)).await })
+        })
         .collect();
-    assert_eq!(done.len(), 1, "{a:?} {b:?}");
+    let mut reports = Vec::new();
+    for tick in ticks {
+        reports.extend(tick.await.unwrap());
+    }
+    let done: Vec<_> = reports
+        .iter()
+        .filter(|r| r.job == "council-export" && r.outcome == "done")
+        .collect();
+    assert_eq!(done.len(), 1, "{reports:?}");
     // Daily jobs only on open days.
     let sunday = uketsuke::jobs::due_runs(&app.db, &app.settings, at(22, 12))
         .await

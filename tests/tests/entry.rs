@@ -84,7 +84,8 @@ async fn an_upload_is_previewed_and_saved_only_when_confirmed() {
     let response = app
         .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
         .await;
-    let html = response.text().await.unwrap();
+    let response_location = response.headers()["location"].clone();
+    let html = app.follow(response).await.text().await.unwrap();
     assert!(html.contains("1件を登録しました"), "{html}");
     let saved = reception_request::Entity::find()
         .all(&app.db)
@@ -93,24 +94,42 @@ async fn an_upload_is_previewed_and_saved_only_when_confirmed() {
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].facility_name, "オン資クリニック");
     assert_eq!(saved[0].kind, uketsuke_domain::RequestKind::Medical);
-    // The same upload cannot be confirmed twice; uploading the file again finds it present.
+    // Confirming the same upload again saves nothing more: it shows the one job's result.
     let again = app
         .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
         .await;
-    assert_eq!(again.status(), 422);
-    assert!(again.text().await.unwrap().contains("既に登録したか"));
+    assert_eq!(again.status(), 303);
+    assert_eq!(
+        again.headers()["location"],
+        response_location,
+        "the same job as the first confirmation"
+    );
+    assert!(
+        app.follow(again)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("1件を登録しました")
+    );
+    assert_eq!(
+        reception_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    // Uploading the file again finds its request present.
     let html = upload(&app, "form_official.xlsx", form_file("form_official.xlsx"))
         .await
         .text()
         .await
         .unwrap();
     let action = confirm_action(&html);
-    let html = app
+    let response = app
         .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+    let html = app.follow(response).await.text().await.unwrap();
     assert!(html.contains("重複のため登録しませんでした"), "{html}");
     assert_eq!(
         reception_request::Entity::find()
@@ -211,7 +230,11 @@ async fn a_viewer_cannot_upload() {
         .send()
         .await
         .unwrap();
-    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        confirmed.status(),
+        303,
+        "the clerk is sent to the job's page"
+    );
     assert_eq!(
         reception_request::Entity::find()
             .count(&app.db)
@@ -501,27 +524,30 @@ async fn a_form_or_an_upload_submitted_twice_at_once_saves_once() {
             );
             tokio::spawn(async move {
                 barrier.wait().await;
-                client
+                let response = client
                     .post(url)
                     .form(&[("csrf", csrf.as_str()), ("scope", "all")])
                     .send()
                     .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                    .unwrap();
+                let location = response
+                    .headers()
+                    .get("location")
+                    .map(|l| l.to_str().unwrap_or_default().to_owned())
+                    .unwrap_or_default();
+                (response.status().as_u16(), location)
             })
         })
         .collect();
-    let mut statuses = Vec::new();
+    let mut answers = Vec::new();
     for t in tasks {
-        statuses.push(t.await.unwrap());
+        answers.push(t.await.unwrap());
     }
-    statuses.sort_unstable();
-    assert_eq!(
-        statuses,
-        [200, 422],
-        "one confirmation saves, the other is told"
+    assert!(
+        answers[0].1.starts_with("/requests/upload/jobs/") && answers[0] == answers[1],
+        "both confirmations are sent to the one job that saved the file: {answers:?}"
     );
+    assert_eq!(answers[0].0, 303);
     let after = reception_request::Entity::find()
         .count(&app.db)
         .await

@@ -107,6 +107,22 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Copy the database to FILE while the server runs (SQLite: VACUUM INTO;
+    /// PostgreSQL: pg_dump --format=custom). FILE must not exist yet.
+    #[command(after_help = crate::backup::EXIT_CODES_HELP)]
+    Backup {
+        /// Where to write the backup (e.g. /var/backups/uketsuke/2026-11-30.sqlite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup back into an EMPTY database (a new one, or one `serve` has only
+    /// started); a database holding data is refused and left as it was. Stop the server
+    /// first.
+    #[command(after_help = crate::backup::EXIT_CODES_HELP)]
+    Restore {
+        /// The file `uketsuke backup` wrote (or a pg_dump in custom or plain format).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -412,6 +428,8 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
             }
         }
         Command::Import(args) => return import_command(&settings, args).await,
+        Command::Backup { out } => return crate::backup::backup(&settings, &out).await,
+        Command::Restore { file } => return crate::backup::restore(&settings, &file).await,
         Command::Export(args) => export_command(&settings, args).await?,
         Command::Form {
             action: FormAction::Blank { out },
@@ -467,8 +485,10 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     let app = startup::Application::build(&settings, db, &bind, args.demo).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = %startup::redact(&settings.database.url), "listening");
-    eprintln!("uketsuke: http://{addr}/ で待ち受けています（終了は Ctrl-C）");
-    startup::spawn_background(app.db(), settings)?;
+    if !startup::json_logs() {
+        eprintln!("uketsuke: http://{addr}/ で待ち受けています（終了は Ctrl-C）");
+    }
+    startup::spawn_background(app.db(), app.metrics(), settings)?;
     app.run_until_stopped().await
 }
 
@@ -477,10 +497,7 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
     if matches!(action, MigrateAction::Up)
         && crate::operator::is_new_database(&settings.database.url)
     {
-        eprintln!(
-            "uketsuke: 新しいデータベースを作成します: {}",
-            crate::operator::target_line(settings)
-        );
+        crate::operator::announce_creation(settings);
     }
     let db = uketsuke_store::db::connect(&settings.database.url, 1)
         .await

@@ -317,6 +317,7 @@ pub async fn generate(
                 reply_name: Set(format!("{name} 開設準備室")),
                 facility_name: Set(name.clone()),
                 facility_address: Set(address.clone()),
+                dedupe_key: Set(Some(uketsuke_store::requests::dedupe_key(name, address))),
                 founder_kind: Set(FounderKind::Person),
                 founder_name: Set(Some(person)),
                 contact_phone: Set("03-5253-1111".to_owned()),

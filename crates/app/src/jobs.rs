@@ -162,31 +162,109 @@ async fn council_export(
         .await?
         .with_context(|| format!("地医協の回（ID {id}）がありません"))?;
     let bureau = settings.bureau(&session.bureau_id)?;
-    let rows = council_rows(db, &session).await?;
-    if rows.is_empty() {
-        let detail = format!(
-            "{}（{}）で答申された医療機関はありません",
-            session.name,
-            format_wareki(session.held_on)
-        );
-        return record_and_queue(db, "council-export", period, None, detail).await;
+    let report = |outcome, detail: String, outbox_id| RunReport {
+        job: "council-export".to_owned(),
+        period: period.to_owned(),
+        outcome,
+        detail,
+        outbox_id,
+    };
+    if session.held_on > now_in_japan().date() {
+        return Ok(report(
+            "not-yet",
+            format!(
+                "{}（{}）はまだ開催されていません。一覧表は開催後に送付します",
+                session.name,
+                format_wareki(session.held_on)
+            ),
+            None,
+        ));
     }
-    let prefecture = Prefecture::parse(&session.prefecture)?;
+    if bureau.recipients.implementing_body.is_empty() {
+        bail!("局 {} の recipients.implementing_body が空です", bureau.id);
+    }
+    for attempt in 1..=20u64 {
+        match send_list(db, bureau, &session).await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(std::time::Duration::from_millis(attempt * 5)).await;
+            }
+            Err(uketsuke_store::Error::Conflict) => {
+                return Ok(report(
+                    "already-done",
+                    "同時に動いた別の処理がこの一覧表を送付しました".to_owned(),
+                    None,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+            Ok(None) => {
+                return Ok(report(
+                    "nothing-to-send",
+                    format!(
+                        "{}（{}）で答申され、まだ送付していない医療機関はありません",
+                        session.name,
+                        format_wareki(session.held_on)
+                    ),
+                    None,
+                ));
+            }
+            Ok(Some((list, outbox_id))) => {
+                let detail = format!(
+                    "{}件を一覧表{}にしました",
+                    list.row_count,
+                    part_label(list.seq)
+                );
+                return Ok(report("done", detail, Some(outbox_id)));
+            }
+        }
+    }
+    bail!("一覧表の送付が他の処理と衝突し続けました。少し待ってからもう一度実行してください")
+}
+
+/// 「」 for a session's first list, 「（追加分N）」 for the later ones.
+fn part_label(seq: i32) -> String {
+    if seq <= 1 {
+        String::new()
+    } else {
+        format!("（追加分{}）", seq - 1)
+    }
+}
+
+/// In one transaction: the session's approvals not yet sent, made into the session's
+/// next list (marked as listed), its .xlsx queued for the 実施機関, and the run recorded.
+/// `None` when every approval was sent already.
+async fn send_list(
+    db: &DatabaseConnection,
+    bureau: &BureauSettings,
+    session: &council_session::Model,
+) -> Result<Option<(uketsuke_store::entities::council_list::Model, i64)>, uketsuke_store::Error> {
+    let txn = db.begin().await?;
+    let requests = uketsuke_store::council::unlisted(&txn, session.id).await?;
+    if requests.is_empty() {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let rows = uketsuke_store::views::list_rows(&txn, session, &requests).await?;
+    let ids: Vec<i32> = requests.iter().map(|r| r.id).collect();
+    let list = uketsuke_store::council::record_list(&txn, session.id, &ids).await?;
+    let part = part_label(list.seq);
+    let prefecture = Prefecture::parse(&session.prefecture)
+        .map_err(|e| uketsuke_store::Error::Invalid(e.to_string()))?;
     let xlsx = list_xlsx(
         &bureau.export,
-        session.held_on,
-        Some(&format!("{} {}", bureau.name, session.name)),
+        now_in_japan().date(),
+        Some(&format!("{} {}{part}", bureau.name, session.name)),
         &rows,
-    )?;
+    )
+    .map_err(|e| uketsuke_store::Error::Invalid(e.to_string()))?;
     let file_name = format!(
-        "新規指定医療機関一覧表_{}_{}.xlsx",
+        "新規指定医療機関一覧表_{}_{}{part}.xlsx",
         prefecture.name(),
         format_wareki(session.held_on)
     );
     let body = format!(
         "医療保険情報提供等実施機関 御中\n\n\
          {held}に開催された{council}において保険医療機関・保険薬局の指定について答申がありましたので、\
-         新規指定医療機関一覧表（{count}件）を送付します。\n\n\
+         新規指定医療機関一覧表{part}（{count}件）を送付します。\n\n\
          添付: {file}\n\n{bureau}\n（このメールは受付番号管理システムから送信しています）\n",
         held = format_wareki(session.held_on),
         council = session.name,
@@ -195,12 +273,12 @@ async fn council_export(
         bureau = bureau.name,
     );
     let message = NewMessage {
-        dedupe_key: format!("council-export:{}", session.id),
+        dedupe_key: format!("council-list:{}:{}", session.id, list.seq),
         kind: "council-export".to_owned(),
         bureau_id: Some(bureau.id.clone()),
         recipients: bureau.recipients.implementing_body.clone(),
         subject: format!(
-            "【{}】新規指定医療機関一覧表の送付（{}答申分）",
+            "【{}】新規指定医療機関一覧表の送付（{}答申分{part}）",
             bureau.name,
             format_wareki(session.held_on)
         ),
@@ -211,11 +289,17 @@ async fn council_export(
             bytes: xlsx,
         }),
     };
-    if message.recipients.is_empty() {
-        bail!("局 {} の recipients.implementing_body が空です", bureau.id);
-    }
-    let detail = format!("{}件を一覧表にしました", rows.len());
-    record_and_queue(db, "council-export", period, Some(message), detail).await
+    let outbox_id = outbox::enqueue(&txn, &message, Utc::now()).await?.id;
+    uketsuke_store::council::set_list_mail(&txn, list.id, outbox_id).await?;
+    let period = format!("{}:{}", session.id, list.seq);
+    let Some(run) = uketsuke_store::jobs::claim(&txn, "council-export", &period).await? else {
+        txn.rollback().await?;
+        return Err(uketsuke_store::Error::Conflict);
+    };
+    let detail = format!("{}件を一覧表{part}にしました", rows.len());
+    uketsuke_store::jobs::finish(&txn, run, true, &detail).await?;
+    txn.commit().await?;
+    Ok(Some((list, outbox_id)))
 }
 
 /// `BUREAU:YYYY-MM-DD`.
@@ -344,7 +428,13 @@ async fn not_designated_review(
         .into_iter()
         .filter(|r| r.designation_date < day)
         .collect();
-    if candidates.is_empty() {
+    // 8. 未指定 not yet entered in the 保険医療機関等管理システム.
+    let scope = uketsuke_store::lifecycle::Scope {
+        bureau_id: bureau.id.clone(),
+        office_id: None,
+    };
+    let unreflected = uketsuke_store::reflection::pending(db, &scope).await?;
+    if candidates.is_empty() && unreflected.is_empty() {
         return record_and_queue(
             db,
             "not-designated-review",
@@ -354,31 +444,58 @@ async fn not_designated_review(
         )
         .await;
     }
-    let lines: Vec<String> = candidates
-        .iter()
-        .map(|r| {
-            format!(
-                "・{}（{}）指定希望日 {}",
-                r.facility_name,
-                r.kind.label(),
-                format_wareki(r.designation_date)
-            )
-        })
-        .collect();
+    let mut sections = Vec::new();
+    if !candidates.is_empty() {
+        let lines: Vec<String> = candidates
+            .iter()
+            .map(|r| {
+                format!(
+                    "・{}（{}）指定希望日 {}",
+                    r.facility_name,
+                    r.kind.label(),
+                    format_wareki(r.designation_date)
+                )
+            })
+            .collect();
+        sections.push(format!(
+            "指定希望日を過ぎても答申のない依頼が{n}件あります。\n\
+             指定に至らなかったことを確認のうえ、システムの「未指定の確認」画面で「8. 未指定」として記録してください。\n\
+             （システムが自動で未指定にすることはありません）\n\n{list}\n",
+            n = candidates.len(),
+            list = lines.join("\n"),
+        ));
+    }
+    if !unreflected.is_empty() {
+        let lines: Vec<String> = unreflected
+            .iter()
+            .map(|p| {
+                format!(
+                    "・{} {}（{}）",
+                    p.code.as_deref().unwrap_or("（番号なし）"),
+                    p.request.facility_name,
+                    p.request.kind.label()
+                )
+            })
+            .collect();
+        sections.push(format!(
+            "「8. 未指定」のうち、保険医療機関等管理システムへの反映が記録されていない受付番号が{n}件あります。\n\
+             管理システムで「8. 未指定」に変更し、「未指定の確認」画面で「反映済みにする」を押してください。\n\n{list}\n",
+            n = unreflected.len(),
+            list = lines.join("\n"),
+        ));
+    }
     let body = format!(
-        "{bureau} 受付番号担当各位\n\n指定希望日を過ぎても答申のない依頼が{n}件あります。\n\
-         指定に至らなかったことを確認のうえ、システムの「未指定の確認」画面で「8. 未指定」として記録してください。\n\
-         （システムが自動で未指定にすることはありません）\n\n{list}\n",
+        "{bureau} 受付番号担当各位\n\n{sections}",
         bureau = bureau.name,
-        n = candidates.len(),
-        list = lines.join("\n"),
+        sections = sections.join("\n"),
     );
     let subject = format!(
-        "【未指定の確認】指定希望日を過ぎた依頼 {}件（{}）",
+        "【未指定の確認】指定希望日を過ぎた依頼 {}件・管理システムへの反映待ち {}件（{}）",
         candidates.len(),
+        unreflected.len(),
         format_wareki(day)
     );
-    let detail = format!("{}件", candidates.len());
+    let detail = format!("{}件・反映待ち{}件", candidates.len(), unreflected.len());
     let message = staff_message(bureau, "not-designated-review", period, subject, body);
     record_and_queue(db, "not-designated-review", period, Some(message), detail).await
 }
@@ -394,12 +511,10 @@ pub async fn due_runs(
     let time = now.time();
     let mut due = Vec::new();
     let in_use = crate::operator::bureaus_in_use(db, settings).await?;
-    let recent = council_session::Entity::find()
-        .filter(council_session::Column::HeldOn.lt(today))
-        .filter(council_session::Column::HeldOn.gte(today - TimeDelta::days(31)))
-        .all(db)
-        .await?;
-    for session in recent {
+    // Every session with approvals not yet sent, however late it was recorded, and
+    // approvals added to a session after its list went (a supplementary list).
+    let pending = uketsuke_store::council::sessions_with_unlisted(db).await?;
+    for session in pending.into_iter().filter(|s| s.held_on < today) {
         if !in_use.contains(&session.bureau_id) {
             continue;
         }
@@ -433,6 +548,18 @@ pub async fn tick(
     settings: &Settings,
     now: NaiveDateTime,
 ) -> Vec<RunReport> {
+    tick_counted(db, settings, now, None).await
+}
+
+/// As [`tick`], counting each run that did something (or failed) in `metrics`, and the
+/// finished tick in its heartbeat (a tick that cannot even list what is due does not beat,
+/// so `/healthz` notices).
+pub async fn tick_counted(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: NaiveDateTime,
+    metrics: Option<&uketsuke_web::metrics::Metrics>,
+) -> Vec<RunReport> {
     let due = match due_runs(db, settings, now).await {
         Ok(due) => due,
         Err(e) => {
@@ -446,11 +573,22 @@ pub async fn tick(
             Ok(report) => {
                 if report.outcome != "already-done" {
                     tracing::info!(job, period, outcome = report.outcome, "job ran");
+                    if let Some(m) = metrics {
+                        m.job_ran(&job, report.outcome);
+                    }
                 }
                 reports.push(report);
             }
-            Err(e) => tracing::error!(job, period, error = %format!("{e:#}"), "job failed"),
+            Err(e) => {
+                tracing::error!(job, period, error = %format!("{e:#}"), "job failed");
+                if let Some(m) = metrics {
+                    m.job_ran(&job, "failed");
+                }
+            }
         }
+    }
+    if let Some(m) = metrics {
+        m.scheduler.ticked();
     }
     reports
 }

@@ -13,8 +13,10 @@
 //!   disable | enable`);
 //! - [`operator`]: the operator's controls — which database a command uses, `config
 //!   check`, the bureaus in use, `outbox send`.
+//! - [`backup`]: `backup` and `restore` of the whole database.
 
 pub mod accounts;
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod dispatch;

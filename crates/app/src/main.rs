@@ -1,4 +1,5 @@
-//! The `uketsuke` binary: parses the command line and runs it.
+//! The `uketsuke` binary: parses the command line, sets up logging (text, or JSON with
+//! `UKETSUKE_LOG_FORMAT=json`; the level from `RUST_LOG`) and runs it.
 
 use std::process::ExitCode;
 
@@ -20,18 +21,37 @@ async fn main() -> ExitCode {
     } else {
         "warn"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                EnvFilter::new(format!("{default_level},sqlx=warn,sea_orm=warn"))
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn,sea_orm=warn")));
+    // UKETSUKE_LOG_FORMAT=json: one JSON object per line (for a log collector); the
+    // level filter is RUST_LOG's either way.
+    match std::env::var(uketsuke::startup::LOG_FORMAT_VAR).as_deref() {
+        Ok("json") => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        Ok("text") | Ok("") | Err(_) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        Ok(other) => {
+            eprintln!(
+                "エラー: UKETSUKE_LOG_FORMAT は json か text です（'{other}' が指定されています）"
+            );
+            return ExitCode::from(2);
+        }
+    }
     match uketsuke::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("エラー: {e:#}");
+            if uketsuke::startup::json_logs() {
+                tracing::error!(error = %format!("{e:#}"), "command failed");
+            } else {
+                eprintln!("エラー: {e:#}");
+            }
             ExitCode::from(2)
         }
     }

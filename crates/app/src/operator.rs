@@ -41,14 +41,24 @@ pub fn target_line(settings: &Settings) -> String {
     )
 }
 
+/// A message for the operator on stderr — or, when the logs are JSON
+/// (`UKETSUKE_LOG_FORMAT=json`), a log event, so that every line stays JSON.
+fn tell(message: &str) {
+    if startup::json_logs() {
+        tracing::warn!(target: "uketsuke::operator", "{message}");
+    } else {
+        eprintln!("uketsuke: {message}");
+    }
+}
+
 /// Says on stderr which database and bureau a command is about to use, when nobody
 /// chose them (no `UKETSUKE_ENV`, no `DATABASE_URL`, no local database setting).
 pub fn announce(settings: &Settings) {
     if !settings.origin.configured() {
-        eprintln!(
-            "uketsuke: 環境の指定がありません（UKETSUKE_ENV・DATABASE_URL とも未設定）。既定の {} を使います。",
+        tell(&format!(
+            "環境の指定がありません（UKETSUKE_ENV・DATABASE_URL とも未設定）。既定の {} を使います。",
             target_line(settings)
-        );
+        ));
     }
 }
 
@@ -69,12 +79,17 @@ pub async fn open_database(
                 startup::redact(&settings.database.url)
             );
         }
-        eprintln!(
-            "uketsuke: 新しいデータベースを作成します: {}",
-            target_line(settings)
-        );
+        announce_creation(settings);
     }
     startup::prepare_database(settings).await
+}
+
+/// Says that a new database is about to be created, and which.
+pub fn announce_creation(settings: &Settings) {
+    tell(&format!(
+        "新しいデータベースを作成します: {}",
+        target_line(settings)
+    ));
 }
 
 /// The bureaus that have at least one active account.

@@ -58,6 +58,9 @@ pub struct Settings {
     /// When the scheduled jobs run (Japan time).
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     /// Filled from `config/bureaus/*.toml` (and `local/bureaus/*.toml`), not from the
     /// layered files.
     #[serde(skip)]
@@ -211,6 +214,23 @@ impl Default for ScheduleSettings {
             not_designated_at: at(8, 45),
             tick_secs: 60,
         }
+    }
+}
+
+/// `/metrics` (メトリクス).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// The bearer token a scraper must send (`UKETSUKE_METRICS__TOKEN`, a secret). Unset:
+    /// only clients on the same machine, not through a proxy, may read `/metrics`.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
     }
 }
 

@@ -107,6 +107,13 @@ impl Application {
             .await
             .with_context(|| format!("{bind} で待ち受けできません（既に使われていませんか）"))?;
         let default_bureau = settings.bureau(&settings.app.default_bureau)?;
+        let interrupted = uketsuke_store::imports::sweep_interrupted(&db).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                jobs = interrupted,
+                "import jobs interrupted by a stop were marked failed"
+            );
+        }
         let site = SiteInfo {
             bureau_name: default_bureau.name.clone(),
             bureau_names: settings.bureaus.iter().map(|b| b.name.clone()).collect(),
@@ -123,10 +130,14 @@ impl Application {
             auth: Arc::new(auth),
             login_throttle: Arc::default(),
             upload_permits: Arc::new(tokio::sync::Semaphore::new(2)),
+            imports: Arc::default(),
             bureaus: Arc::new(bureau_rules(settings)?),
             eligibility: settings.eligibility,
             ingest_limits: settings.ingest.clone(),
             numbering: settings.numbering,
+            metrics: Arc::new(uketsuke_web::metrics::Metrics::new(
+                settings.metrics.token.as_deref(),
+            )),
         };
         Ok(Self { listener, state })
     }
@@ -134,6 +145,11 @@ impl Application {
     /// The application's database pool.
     pub fn db(&self) -> DatabaseConnection {
         self.state.db.clone()
+    }
+
+    /// The application's counters and the scheduler's heartbeat.
+    pub fn metrics(&self) -> Arc<uketsuke_web::metrics::Metrics> {
+        self.state.metrics.clone()
     }
 
     /// The address actually bound.
@@ -154,19 +170,30 @@ impl Application {
     }
 }
 
-/// Starts the scheduler (if enabled) and the outbox dispatcher as background tasks.
-pub fn spawn_background(db: DatabaseConnection, settings: Settings) -> anyhow::Result<()> {
+/// Starts the scheduler (if enabled) and the outbox dispatcher as background tasks; the
+/// scheduler counts its runs and beats in `metrics`.
+pub fn spawn_background(
+    db: DatabaseConnection,
+    metrics: Arc<uketsuke_web::metrics::Metrics>,
+    settings: Settings,
+) -> anyhow::Result<()> {
     let mailer = uketsuke_mailer::Mailer::new(&settings.smtp).context("SMTP の設定が不正です")?;
     let settings = Arc::new(settings);
     if settings.schedule.enabled {
         let (db, settings) = (db.clone(), settings.clone());
+        let every = settings.schedule.tick_secs.max(5);
+        metrics.scheduler.started(every);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(
-                settings.schedule.tick_secs.max(5),
-            ));
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
             loop {
                 tick.tick().await;
-                crate::jobs::tick(&db, &settings, crate::jobs::now_in_japan()).await;
+                crate::jobs::tick_counted(
+                    &db,
+                    &settings,
+                    crate::jobs::now_in_japan(),
+                    Some(&metrics),
+                )
+                .await;
             }
         });
     }
@@ -205,6 +232,16 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The environment variable that switches the logs to JSON lines (`json`) or plain text
+/// (`text`, the default).
+pub const LOG_FORMAT_VAR: &str = "UKETSUKE_LOG_FORMAT";
+
+/// Whether the logs are JSON lines (then nothing else is written to standard error by
+/// `serve`, so a log collector reads every line as JSON).
+pub fn json_logs() -> bool {
+    std::env::var(LOG_FORMAT_VAR).as_deref() == Ok("json")
 }
 
 /// A database URL with its password hidden, for messages and logs.

@@ -304,7 +304,7 @@ async fn three_instances_share_one_postgresql_database() {
                     &db,
                     &format!(
                         "SELECT COUNT(*) FROM job_runs WHERE job = 'council-export' \
-                     AND period = '{session_id}' AND status = 'done'"
+                     AND period = '{session_id}:1' AND status = 'done'"
                     ),
                 )
                 .await
@@ -353,7 +353,7 @@ async fn three_instances_share_one_postgresql_database() {
         scalar(
             &db,
             &format!(
-                "SELECT COUNT(*) FROM outbox WHERE dedupe_key = 'council-export:{session_id}'"
+                "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'council-list:{session_id}:%'"
             )
         )
         .await,

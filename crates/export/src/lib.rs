@@ -30,6 +30,7 @@ pub mod csv;
 pub mod error;
 pub mod layout;
 pub mod list;
+pub mod reflection;
 pub mod row;
 pub mod text;
 
@@ -39,4 +40,5 @@ pub use csv::{CsvEncoding, list_csv, neutralize_formula};
 pub use error::{Error, Result};
 pub use layout::{Column, ColumnSpec, ListLayout};
 pub use list::{XLSX_MIME, list_xlsx};
+pub use reflection::{ReflectionRow, reflection_csv, reflection_xlsx};
 pub use row::ListRow;

@@ -2,7 +2,7 @@
 //! the change itself, with who did it, when, and the row before and after.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::Value;
 
 use crate::Result;
@@ -46,6 +46,18 @@ pub async fn record<C: ConnectionTrait>(
     entry(Utc::now(), actor, action, entity, entity_id, before, after)
         .insert(conn)
         .await?;
+    Ok(())
+}
+
+/// Writes many entries in one statement (nothing when there are none). Call it on the
+/// transaction that made the changes.
+pub async fn insert_all<C: ConnectionTrait>(
+    conn: &C,
+    entries: Vec<audit_log::ActiveModel>,
+) -> Result<()> {
+    if !entries.is_empty() {
+        audit_log::Entity::insert_many(entries).exec(conn).await?;
+    }
     Ok(())
 }
 

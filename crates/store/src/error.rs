@@ -53,6 +53,11 @@ impl Error {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::Db(e) if is_unique_violation(e))
     }
+
+    /// Whether the transaction collided with another writer and may be run again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Db(e) if is_retryable(e))
+    }
 }
 
 /// Whether a database error is a unique-constraint violation (on either backend).

@@ -4,18 +4,24 @@
 //! request already recorded (same facility, kind and designation date) skipped rather
 //! than saved twice. Shared by the upload page, the entry form and `uketsuke import`.
 
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
+};
 use serde::Serialize;
-use uketsuke_domain::{Founder, Prefecture, RequestForm, search_key};
+use uketsuke_domain::{Founder, Prefecture, RequestForm, RequestKind, search_key};
 use uketsuke_rules::deadlines::{self, Deadlines};
 use uketsuke_rules::eligibility::{self, Assessment, EligibilityPolicy, RequestFacts};
 
-use crate::audit::Actor;
+use crate::audit::{self, Actor};
 use crate::bureaus::BureauRules;
 use crate::entities::reception_request;
 use crate::lifecycle::{CaseStatus, FounderKind};
-use crate::requests::{self, DuplicateProbe, NewFacility};
+use crate::requests::{self, NewFacility};
 
 /// Where the requests go and how they are judged.
 pub struct Intake<'a> {
@@ -37,6 +43,9 @@ pub struct Saved {
     pub created: Vec<i32>,
     /// Forms skipped because the same request is already recorded.
     pub already_present: usize,
+    /// For each id in `created`, the index of its form.
+    #[serde(skip)]
+    pub created_forms: Vec<usize>,
 }
 
 /// The prefecture an address is in: its leading prefecture name, or the bureau's only
@@ -99,6 +108,18 @@ pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment
     (d, verdict)
 }
 
+/// Checks that every form's facility is under the bureau's jurisdiction ([`place`]),
+/// before anything is written: the first form that is not is named in the error.
+pub fn place_all<'f>(
+    forms: &[&'f RequestForm],
+    bureau: &BureauRules,
+) -> Result<Vec<(&'f RequestForm, Prefecture)>, String> {
+    forms
+        .iter()
+        .map(|form| Ok((*form, place(&form.facility_address, bureau)?)))
+        .collect()
+}
+
 /// Saves `forms` in one transaction (all or nothing). A form whose prefecture cannot be
 /// told, or is not the bureau's, is refused ([`place`]) before anything is written.
 pub async fn save_forms(
@@ -107,56 +128,117 @@ pub async fn save_forms(
     forms: &[&RequestForm],
     actor: &Actor,
 ) -> Result<Saved, String> {
-    let mut placed = Vec::with_capacity(forms.len());
-    for form in forms {
-        let prefecture = place(&form.facility_address, intake.bureau)?;
-        placed.push((*form, prefecture));
-    }
+    let placed = place_all(forms, intake.bureau)?;
     save(db, intake, &placed, actor)
         .await
         .map_err(|e| e.to_string())
 }
 
-/// Saves in one transaction. A save that lost a race with an identical one (the unique
-/// index of migration 8 refused a row) is run once more, and then finds those requests
-/// already present: a double click or a retry saves once.
+/// Saves placed forms in one transaction. A save that lost a race with an identical one
+/// (the unique index of migration 8 refused a row) is run once more, and then finds those
+/// requests already present: a double click or a retry saves once.
 async fn save(
     db: &DatabaseConnection,
     intake: &Intake<'_>,
     forms: &[(&RequestForm, Prefecture)],
     actor: &Actor,
 ) -> crate::Result<Saved> {
-    match save_once(db, intake, forms, actor).await {
-        Err(e) if e.is_unique_violation() => save_once(db, intake, forms, actor).await,
+    let attempt = async || {
+        let txn = db.begin().await?;
+        let saved = save_in(&txn, intake, forms, actor, None).await?;
+        txn.commit().await?;
+        Ok::<_, crate::Error>(saved)
+    };
+    match attempt().await {
+        Err(e) if e.is_unique_violation() => attempt().await,
         other => other,
     }
 }
 
-async fn save_once(
-    db: &DatabaseConnection,
+/// How many keys one duplicate look-up asks for (well under SQLite's and PostgreSQL's
+/// limits on bound parameters).
+const LOOKUP_CHUNK: usize = 500;
+
+/// The requests already recorded among `forms`, as (kind, designation date, key): one
+/// indexed query per [`LOOKUP_CHUNK`] keys, plus one for requests recorded before the key
+/// existed (compared by folded name and address, as [`requests::find_duplicate`] does).
+async fn already_recorded<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    forms: &[(&RequestForm, Prefecture)],
+) -> crate::Result<HashSet<(RequestKind, NaiveDate, String)>> {
+    use reception_request::Column as C;
+    let live = || {
+        reception_request::Entity::find()
+            .filter(C::BureauId.eq(bureau_id))
+            .filter(C::Status.is_not_in(CaseStatus::CLOSED_WITHOUT_NUMBER))
+    };
+    let keys: BTreeSet<String> = forms
+        .iter()
+        .map(|(f, _)| requests::dedupe_key(&f.facility_name, &f.facility_address))
+        .collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let mut found = HashSet::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(RequestKind, NaiveDate, Option<String>)> = live()
+            .select_only()
+            .columns([C::Kind, C::DesignationDate, C::DedupeKey])
+            .filter(C::DedupeKey.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(
+            rows.into_iter()
+                .filter_map(|(kind, date, key)| Some((kind, date, key?))),
+        );
+    }
+    let dates: BTreeSet<NaiveDate> = forms.iter().map(|(f, _)| f.designation_date).collect();
+    let legacy: Vec<(RequestKind, NaiveDate, String, String)> = live()
+        .select_only()
+        .columns([
+            C::Kind,
+            C::DesignationDate,
+            C::FacilityName,
+            C::FacilityAddress,
+        ])
+        .filter(C::DedupeKey.is_null())
+        .filter(C::DesignationDate.is_in(dates))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    found.extend(
+        legacy
+            .into_iter()
+            .map(|(kind, date, name, address)| (kind, date, requests::dedupe_key(&name, &address))),
+    );
+    Ok(found)
+}
+
+/// How many audit entries go into one INSERT.
+const AUDIT_CHUNK: usize = 200;
+
+/// The save itself, inside the caller's transaction: one look-up for the duplicates of
+/// the whole batch, then each facility and request inserted, and their audit entries
+/// written in batches; `progress` counts the forms done. A caller that gets a unique
+/// violation (an identical save won a race) may roll back and run it once more: it then
+/// finds those requests already present.
+pub async fn save_in<C: ConnectionTrait>(
+    conn: &C,
     intake: &Intake<'_>,
     forms: &[(&RequestForm, Prefecture)],
     actor: &Actor,
+    progress: Option<&AtomicUsize>,
 ) -> crate::Result<Saved> {
-    let txn = db.begin().await?;
+    let mut recorded = already_recorded(conn, &intake.bureau.id, forms).await?;
     let mut saved = Saved::default();
-    for (form, prefecture) in forms {
-        let probe = DuplicateProbe {
-            bureau_id: &intake.bureau.id,
-            facility_name: &form.facility_name,
-            facility_address: &form.facility_address,
-            kind: form.kind,
-            designation: form.designation_date,
-            exclude_id: None,
-        };
-        if requests::find_duplicate(&txn, &probe).await?.is_some() {
+    let mut entries = Vec::with_capacity(AUDIT_CHUNK);
+    for (index, (form, prefecture)) in forms.iter().enumerate() {
+        let key = requests::dedupe_key(&form.facility_name, &form.facility_address);
+        if !recorded.insert((form.kind, form.designation_date, key.clone())) {
             saved.already_present += 1;
-            continue;
-        }
-        let (d, verdict) = assess(intake, form);
-        let facility = requests::insert_facility(
-            &txn,
-            &NewFacility {
+        } else {
+            let (d, verdict) = assess(intake, form);
+            let facility = requests::new_facility(&NewFacility {
                 bureau_id: intake.bureau.id.clone(),
                 prefecture: prefecture.code_str(),
                 name: form.facility_name.clone(),
@@ -165,16 +247,26 @@ async fn save_once(
                 address: form.facility_address.clone(),
                 municipality: uketsuke_rules::numbering::municipality_of(&form.facility_address),
                 phone: Some(form.contact_phone.to_string()),
-            },
-            actor,
-        )
-        .await?;
-        let row = request_row(form, intake, facility.id, &d, &verdict);
-        saved
-            .created
-            .push(requests::insert_request(&txn, row, actor).await?.id);
+            })
+            .insert(conn)
+            .await?;
+            entries.push(requests::facility_created(actor, &facility));
+            let request =
+                requests::new_request(request_row(form, intake, facility.id, key, &d, &verdict))
+                    .insert(conn)
+                    .await?;
+            entries.push(requests::request_created(actor, &request));
+            saved.created.push(request.id);
+            saved.created_forms.push(index);
+            if entries.len() >= AUDIT_CHUNK {
+                audit::insert_all(conn, std::mem::take(&mut entries)).await?;
+            }
+        }
+        if let Some(progress) = progress {
+            progress.store(index + 1, Ordering::Relaxed);
+        }
     }
-    txn.commit().await?;
+    audit::insert_all(conn, entries).await?;
     Ok(saved)
 }
 
@@ -182,6 +274,7 @@ fn request_row(
     form: &RequestForm,
     intake: &Intake<'_>,
     facility_id: i32,
+    dedupe_key: String,
     d: &Deadlines,
     verdict: &Assessment,
 ) -> reception_request::ActiveModel {
@@ -225,10 +318,7 @@ fn request_row(
         registration_number: Set(form.founder_registration.clone()),
         contact_name: Set(None),
         contact_phone: Set(form.contact_phone.to_string()),
-        dedupe_key: Set(Some(requests::dedupe_key(
-            &form.facility_name,
-            &form.facility_address,
-        ))),
+        dedupe_key: Set(Some(dedupe_key)),
         retroactive: Set(intake.retroactive),
         submission_deadline: Set(d.submission_deadline),
         answer_due: Set(d.answer_due),

@@ -18,7 +18,9 @@
 //! - [`views`]: what the JSON API reads (a case with its history, lists, council sessions,
 //!   the delivery log);
 //! - [`users`]: staff accounts, roles, lockout, and server-side sessions;
-//! - [`uploads`]: workbooks waiting for confirmation after their preview.
+//! - [`uploads`]: workbooks waiting for confirmation after their preview;
+//! - [`monitor`]: what operators watch (outbox depth, dead letters, the pool) and the
+//!   table inventory that backup and restore check.
 
 pub mod audit;
 pub mod bureaus;
@@ -28,11 +30,14 @@ pub mod dashboard;
 pub mod db;
 pub mod entities;
 mod error;
+pub mod imports;
 pub mod intake;
 pub mod issuance;
 pub mod jobs;
 pub mod lifecycle;
+pub mod monitor;
 pub mod outbox;
+pub mod reflection;
 pub mod registry;
 pub mod requests;
 pub mod tokens;

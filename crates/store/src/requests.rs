@@ -26,14 +26,10 @@ pub struct NewFacility {
     pub phone: Option<String>,
 }
 
-/// Inserts a facility and audits it.
-pub async fn insert_facility<C: ConnectionTrait>(
-    conn: &C,
-    f: &NewFacility,
-    actor: &Actor,
-) -> Result<facility::Model> {
+/// A facility row, ready to insert.
+pub fn new_facility(f: &NewFacility) -> facility::ActiveModel {
     let now = Utc::now();
-    let row = facility::ActiveModel {
+    facility::ActiveModel {
         bureau_id: Set(f.bureau_id.clone()),
         prefecture: Set(f.prefecture.clone()),
         name: Set(f.name.clone()),
@@ -46,19 +42,59 @@ pub async fn insert_facility<C: ConnectionTrait>(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    audit::record(
-        conn,
+}
+
+/// The audit entry of a facility just created.
+pub fn facility_created(
+    actor: &Actor,
+    row: &facility::Model,
+) -> crate::entities::audit_log::ActiveModel {
+    audit::entry(
+        Utc::now(),
         actor,
         "facility.create",
         "facility",
         row.id,
         None,
-        serde_json::to_value(&row).ok(),
+        serde_json::to_value(row).ok(),
     )
-    .await?;
+}
+
+/// Inserts a facility and audits it.
+pub async fn insert_facility<C: ConnectionTrait>(
+    conn: &C,
+    f: &NewFacility,
+    actor: &Actor,
+) -> Result<facility::Model> {
+    let row = new_facility(f).insert(conn).await?;
+    facility_created(actor, &row).insert(conn).await?;
     Ok(row)
+}
+
+/// A request row (already assessed), stamped and at version 0, ready to insert.
+pub fn new_request(request: reception_request::ActiveModel) -> reception_request::ActiveModel {
+    let now = Utc::now();
+    let mut request = request;
+    request.created_at = Set(now);
+    request.updated_at = Set(now);
+    request.lock_version = Set(0);
+    request
+}
+
+/// The audit entry of a request just created.
+pub fn request_created(
+    actor: &Actor,
+    row: &reception_request::Model,
+) -> crate::entities::audit_log::ActiveModel {
+    audit::entry(
+        Utc::now(),
+        actor,
+        "request.create",
+        "reception_request",
+        row.id,
+        None,
+        serde_json::to_value(row).ok(),
+    )
 }
 
 /// Inserts a request (already assessed) and audits it.
@@ -67,22 +103,8 @@ pub async fn insert_request<C: ConnectionTrait>(
     request: reception_request::ActiveModel,
     actor: &Actor,
 ) -> Result<reception_request::Model> {
-    let now = Utc::now();
-    let mut request = request;
-    request.created_at = Set(now);
-    request.updated_at = Set(now);
-    request.lock_version = Set(0);
-    let row = request.insert(conn).await?;
-    audit::record(
-        conn,
-        actor,
-        "request.create",
-        "reception_request",
-        row.id,
-        None,
-        serde_json::to_value(&row).ok(),
-    )
-    .await?;
+    let row = new_request(request).insert(conn).await?;
+    request_created(actor, &row).insert(conn).await?;
     Ok(row)
 }
 

@@ -137,6 +137,15 @@ pub async fn council_rows<C: ConnectionTrait>(
         .order_by_asc(reception_request::Column::Id)
         .all(conn)
         .await?;
+    list_rows(conn, session, &requests).await
+}
+
+/// The rows of the 一覧表 for `requests`, approved in `session`.
+pub async fn list_rows<C: ConnectionTrait>(
+    conn: &C,
+    session: &council_session::Model,
+    requests: &[reception_request::Model],
+) -> Result<Vec<ListRow>> {
     let approved = |request_id: i32| {
         issued_number::Entity::find()
             .filter(issued_number::Column::RequestId.eq(request_id))
@@ -144,7 +153,7 @@ pub async fn council_rows<C: ConnectionTrait>(
             .one(conn)
     };
     let mut rows = Vec::with_capacity(requests.len());
-    for r in &requests {
+    for r in requests {
         let number = approved(r.id).await?.ok_or_else(|| {
             Error::Invalid(format!(
                 "指定済みの依頼（ID {}）に決裁済みの受付番号がありません",

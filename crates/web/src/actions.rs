@@ -6,7 +6,8 @@
 //! - 決裁 (approver, not the proposer): the number becomes final;
 //! - 回答 (clerk): the answer is recorded as sent; the 回答書 prints from the case;
 //! - 返戻 (approver): returned with reasons, a printable return letter, proposed numbers void;
-//! - 取下げ (clerk): withdrawn, its numbers void (never reused);
+//! - 取下げ (clerk): withdrawn, its numbers void (never reused) — after 回答, 8. 未指定
+//!   instead, the number kept (the facility holds it);
 //! - 番号の無効化 (approver).
 //!
 //! The printed letters (回答書, 返戻通知) are in [`crate::letters`], the council
@@ -188,7 +189,8 @@ pub async fn return_request(
     act(&state, &user, id, form.version, command).await
 }
 
-/// `POST /cases/{id}/withdraw` (担当): 取下げ; its numbers become void (never reused).
+/// `POST /cases/{id}/withdraw` (担当): 取下げ; its numbers become void (never reused),
+/// except after 回答, when the case ends as 8. 未指定 with its number.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
 pub async fn withdraw(
     State(state): State<AppState>,

@@ -55,6 +55,8 @@ pub struct DashboardPage {
     planned_councils: Vec<PlannedCouncil>,
     awaiting_council: usize,
     past_designation: Vec<CaseLine>,
+    /// Approved facilities of past sessions not yet in a list sent to the 実施機関.
+    unsent: u64,
 }
 
 fn line(r: &reception_request::Model, date: NaiveDate) -> CaseLine {
@@ -101,6 +103,7 @@ pub async fn dashboard(
             date_iso: date.format("%Y-%m-%d").to_string(),
         })
         .collect();
+    let unsent = uketsuke_store::council::unlisted_count(&state.db, &user.scope(), today).await?;
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &user),
         today_wareki: format_wareki(today),
@@ -133,5 +136,6 @@ pub async fn dashboard(
             .iter()
             .map(|r| line(r, r.designation_date))
             .collect(),
+        unsent,
     })
 }

@@ -153,6 +153,16 @@ pub struct Proposal {
     pub designation_iso: String,
 }
 
+/// A case to set to 8. 未指定 in the 管理システム (反映待ち).
+pub struct ToReflect {
+    pub id: i32,
+    pub version: i32,
+    pub code: String,
+    pub facility_name: String,
+    pub kind_label: &'static str,
+    pub reason: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "not_designated.html")]
 pub struct NotDesignatedPage {
@@ -160,6 +170,8 @@ pub struct NotDesignatedPage {
     proposals: Vec<Proposal>,
     approver: bool,
     done: Option<String>,
+    to_reflect: Vec<ToReflect>,
+    clerk: bool,
 }
 
 #[derive(Deserialize)]
@@ -187,11 +199,25 @@ pub async fn proposals(
             designation_iso: r.designation_date.format("%Y-%m-%d").to_string(),
         })
         .collect();
+    let to_reflect = uketsuke_store::reflection::pending(&state.db, &user.scope())
+        .await?
+        .into_iter()
+        .map(|p| ToReflect {
+            id: p.request.id,
+            version: p.request.lock_version,
+            code: p.code.unwrap_or_default(),
+            facility_name: p.request.facility_name,
+            kind_label: p.request.kind.label(),
+            reason: p.request.not_designated_reason.unwrap_or_default(),
+        })
+        .collect();
     Ok(NotDesignatedPage {
         layout: Layout::signed_in(&state, &user),
         proposals,
         approver: user.role >= Role::Approver,
         done: query.done,
+        to_reflect,
+        clerk: user.role >= Role::Clerk,
     })
 }
 
@@ -220,5 +246,78 @@ pub async fn confirm(
     Ok(Redirect::to(&format!(
         "/not-designated?done={}",
         percent(&name)
+    )))
+}
+
+/// The cases of the user's scope to set to 8. 未指定 in the 管理システム, as rows.
+async fn reflection_rows(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<uketsuke_export::ReflectionRow>, Error> {
+    Ok(
+        uketsuke_store::reflection::pending(&state.db, &user.scope())
+            .await?
+            .into_iter()
+            .map(|p| uketsuke_export::ReflectionRow {
+                code: p.code.unwrap_or_default(),
+                facility_name: p.request.facility_name,
+                kind: p.request.kind.label(),
+                address: p.request.facility_address,
+                designation: p.request.designation_date,
+                reason: p.request.not_designated_reason.unwrap_or_default(),
+            })
+            .collect(),
+    )
+}
+
+/// `GET /not-designated/reflection.xlsx`: the list to enter in the 管理システム.
+pub async fn reflection_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<axum::response::Response, Error> {
+    let rows = reflection_rows(&state, &user).await?;
+    let bytes =
+        uketsuke_export::reflection_xlsx(&rows).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(crate::view::download(
+        bytes,
+        uketsuke_export::XLSX_MIME,
+        "未指定への変更一覧",
+        "xlsx",
+    ))
+}
+
+/// `GET /not-designated/reflection.csv`: the same list as CSV (UTF-8 with a BOM).
+pub async fn reflection_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<axum::response::Response, Error> {
+    let rows = reflection_rows(&state, &user).await?;
+    Ok(crate::view::download(
+        uketsuke_export::reflection_csv(&rows),
+        "text/csv; charset=utf-8",
+        "未指定への変更一覧",
+        "csv",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ReflectedForm {
+    csrf: String,
+}
+
+/// `POST /not-designated/{id}/reflected` (担当): records that the case's 8. 未指定 was
+/// entered in the 管理システム. Done twice, the second is told it was done already.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn reflected(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<ReflectedForm>,
+) -> Result<Redirect, Error> {
+    user.check_csrf(&form.csrf)?;
+    let case = uketsuke_store::reflection::record(&state.db, &user.caller(), id).await?;
+    Ok(Redirect::to(&format!(
+        "/not-designated?done={}",
+        percent(&format!("{}（管理システムへの反映）", case.facility_name))
     )))
 }

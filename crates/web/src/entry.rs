@@ -60,6 +60,7 @@ fn percent(s: &str) -> String {
 pub struct UploadPage {
     layout: Layout,
     error: Option<String>,
+    recent: Vec<crate::imports::RecentJob>,
 }
 
 /// `GET /requests/upload`.
@@ -71,6 +72,7 @@ pub async fn upload_form(
     Ok(UploadPage {
         layout: Layout::signed_in(&state, &user),
         error: None,
+        recent: crate::imports::recent(&state, &user).await?,
     })
 }
 
@@ -95,13 +97,21 @@ pub struct PreviewProblem {
     pub message: String,
 }
 
+/// How many requests, and how many problems, a preview shows (all are saved; a
+/// preview of a very large file stays a page a browser can show).
+const PREVIEW_LIMIT: usize = 500;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "upload_preview.html")]
 pub struct PreviewPage {
     layout: Layout,
     token: String,
     file_name: String,
+    /// The requests read, of which `rows` shows the first.
+    total: usize,
     rows: Vec<PreviewRow>,
+    /// The problems found, of which `problems` shows the first.
+    problem_count: usize,
     problems: Vec<PreviewProblem>,
 }
 
@@ -115,6 +125,7 @@ fn preview_rows(
     outcome
         .items
         .iter()
+        .take(PREVIEW_LIMIT)
         .map(|item| {
             let f = &item.value;
             let (answer_due, decision) = match bureau {
@@ -163,6 +174,7 @@ fn preview_problems(outcome: &Outcome<RequestForm>) -> Vec<PreviewProblem> {
     outcome
         .problems
         .iter()
+        .take(PREVIEW_LIMIT)
         .map(|p| PreviewProblem {
             sheet: p.sheet.clone().unwrap_or_default(),
             cell: p.cell.clone().unwrap_or_default(),
@@ -199,9 +211,11 @@ pub async fn upload(
         }
     }
     user.check_csrf(csrf.as_deref().unwrap_or_default())?;
+    let recent = crate::imports::recent(&state, &user).await?;
     let page = |error: String| UploadPage {
         layout: Layout::signed_in(&state, &user),
         error: Some(error),
+        recent,
     };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Ok(page("ファイルを選んでください。".to_owned()).into_response());
@@ -217,7 +231,9 @@ pub async fn upload(
         layout: Layout::signed_in(&state, &user),
         token,
         file_name: name,
+        total: outcome.items.len(),
         rows: preview_rows(&state, &user, &outcome),
+        problem_count: outcome.problems.len(),
         problems: preview_problems(&outcome),
     }
     .into_response())
@@ -226,7 +242,7 @@ pub async fn upload(
 /// Reads an uploaded workbook off the async threads, at most
 /// [`AppState::upload_permits`] at once, so that concurrent uploads cannot together
 /// take the server's memory. Gives the bytes back for saving.
-async fn read_bounded(
+pub(crate) async fn read_bounded(
     state: &AppState,
     name: String,
     bytes: Vec<u8>,
@@ -273,91 +289,37 @@ pub struct ConfirmForm {
     scope: String,
 }
 
-/// A saved request, for the result page.
-pub struct SavedRow {
-    pub id: i32,
-    pub name: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "upload_done.html")]
-pub struct DonePage {
-    layout: Layout,
-    file_name: String,
-    saved: Vec<SavedRow>,
-    already_present: usize,
-    error: Option<String>,
-}
-
-/// `POST /requests/upload/{token}`: saves the previewed file.
+/// `POST /requests/upload/{token}`: saves the previewed file, as a job of its own
+/// ([`crate::imports`]): whole, or with `scope=valid` only its valid requests. Nothing
+/// is saved twice: a second confirmation finds the one job and shows it.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id))]
 pub async fn confirm(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(token): Path<String>,
     Form(form): Form<ConfirmForm>,
-) -> Result<DonePage, Error> {
+) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
     user.require(Role::Clerk)?;
-    // Taken, not just read: a second confirmation of the same upload (a double click)
-    // finds it gone and saves nothing.
-    let Some(upload) = uketsuke_store::uploads::take(&state.db, &token, user.user.id).await? else {
+    let Some(upload) = uketsuke_store::uploads::get(&state.db, &token, user.user.id).await? else {
+        // Saved already (the job dropped the upload): show that job.
+        if let Some(job) =
+            uketsuke_store::imports::of_upload(&state.db, &token, user.user.id).await?
+        {
+            return Ok(
+                axum::response::Redirect::to(&format!("/requests/upload/jobs/{}", job.id))
+                    .into_response(),
+            );
+        }
         return Err(Error::Unprocessable(
             "この取込は既に登録したか、期限（1日）が過ぎています。案件一覧で確認してください。"
                 .to_owned(),
         ));
     };
-    // Put back if nothing could be saved, so the clerk can try again.
-    let put_back = async |upload: &uketsuke_store::entities::upload::Model| {
-        uketsuke_store::uploads::put(
-            &state.db,
-            &token,
-            upload.user_id,
-            &upload.file_name,
-            upload.bytes.clone(),
-        )
-        .await
+    let scope = if form.scope == "valid" {
+        "valid"
+    } else {
+        "all"
     };
-    let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
-    let done = |saved: Vec<SavedRow>, already_present, error| DonePage {
-        layout: Layout::signed_in(&state, &user),
-        file_name: upload.file_name.clone(),
-        saved,
-        already_present,
-        error,
-    };
-    let (outcome, _) = read_bounded(&state, upload.file_name.clone(), upload.bytes.clone()).await?;
-    let outcome = outcome.map_err(|e| Error::Internal(e.to_string()))?;
-    if !outcome.problems.is_empty() && form.scope != "valid" {
-        put_back(&upload).await?;
-        return Ok(done(
-            Vec::new(),
-            0,
-            Some("問題のあるファイルは登録しませんでした。問題を直して取り込み直すか、正しい依頼だけを登録してください。".to_owned()),
-        ));
-    }
-    let intake = Intake {
-        bureau,
-        policy: &state.eligibility,
-        office_id: user.user.office_id,
-        received: today_in_japan(),
-        retroactive: false,
-    };
-    let forms: Vec<&RequestForm> = outcome.values().collect();
-    match intake::save_forms(&state.db, &intake, &forms, &user.actor()).await {
-        Ok(saved) => {
-            let names = forms.iter().map(|f| f.facility_name.clone());
-            let rows = saved
-                .created
-                .iter()
-                .zip(names)
-                .map(|(id, name)| SavedRow { id: *id, name })
-                .collect();
-            Ok(done(rows, saved.already_present, None))
-        }
-        Err(message) => {
-            put_back(&upload).await?;
-            Ok(done(Vec::new(), 0, Some(message)))
-        }
-    }
+    crate::imports::run(&state, &user, upload, scope).await
 }

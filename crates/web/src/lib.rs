@@ -14,7 +14,9 @@
 //! - [`entry`]: uploading forms and lists with a preview, and the blank form;
 //! - [`new_request`]: the entry form, 別紙1 field by field;
 //! - [`view`]: view helpers (Japan time, percent-encoding, downloads);
-//! - [`error`]: one error type that logs a 500 once and shows a plain Japanese page.
+//! - [`error`]: one error type that logs a 500 once and shows a plain Japanese page;
+//! - [`metrics`]: `/metrics` (Prometheus text format), the request counter and the
+//!   scheduler's heartbeat that `/healthz` reads.
 //!
 //! The pages hold no queries of their own: they read and write through the store
 //! ([`uketsuke_store`]), and saving forms as requests is [`uketsuke_store::intake`].
@@ -32,8 +34,10 @@ pub mod deliveries;
 pub mod entry;
 pub mod error;
 pub mod guard;
+pub mod imports;
 pub mod layout;
 pub mod letters;
+pub mod metrics;
 pub mod new_request;
 pub mod routes;
 pub mod state;

@@ -1,4 +1,5 @@
-//! The router and the pages: the start page (はじめに), `/healthz`, and the stylesheet.
+//! The router and the pages: the start page (はじめに), `/healthz`, and the stylesheet
+//! (`/metrics` is [`crate::metrics`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -66,6 +67,18 @@ pub fn router(state: AppState) -> Router {
         .route("/deliveries/{id}/send-now", post(deliveries::send_now))
         .route("/not-designated", get(deliveries::proposals))
         .route("/not-designated/{id}", post(deliveries::confirm))
+        .route(
+            "/not-designated/{id}/reflected",
+            post(deliveries::reflected),
+        )
+        .route(
+            "/not-designated/reflection.xlsx",
+            get(deliveries::reflection_xlsx),
+        )
+        .route(
+            "/not-designated/reflection.csv",
+            get(deliveries::reflection_csv),
+        )
         .route("/forms/blank.xlsx", get(entry::blank_form))
         .route(
             "/requests/new",
@@ -78,10 +91,16 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/requests/upload/{token}", post(entry::confirm))
+        .route("/requests/upload/jobs/{id}", get(crate::imports::page))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::scrape))
         .route("/static/site.css", get(stylesheet))
         .merge(crate::api::router())
         .layer(axum::middleware::from_fn(crate::guard::reject_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(axum::middleware::from_fn(crate::access_log::log))
         .layer(axum::middleware::from_fn_with_state(
             trusted_proxies,
@@ -140,21 +159,65 @@ async fn index(
     })
 }
 
-/// `GET /healthz`: 200 with the database's status as JSON, or 503 when it is down.
+/// `GET /healthz`: the instance's health as JSON, for load balancers and monitoring.
+///
+/// - `ok` (200): the database answers, no mail is dead, the scheduler ticks;
+/// - `degraded` (200): the instance serves pages, but something needs a person —
+///   dead letters (送信不能のメール) or a stalled scheduler; `reasons` says which. A load
+///   balancer keeps sending traffic (taking the instance out would not help: the dead
+///   letters are in the shared database); monitoring alerts on it;
+/// - `down` (503): the database does not answer; a load balancer takes the instance out.
 #[tracing::instrument(skip_all)]
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let db = uketsuke_store::db::health(&state.db).await;
-    let status = if db.ok {
-        StatusCode::OK
+    let outbox = if db.ok {
+        uketsuke_store::monitor::outbox_counts(&state.db).await.ok()
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
+        None
+    };
+    let scheduler = state.metrics.scheduler.status(crate::metrics::unix_now());
+    let mut reasons = Vec::new();
+    if !db.ok {
+        reasons.push(serde_json::json!({
+            "code": "database_unreachable",
+            "message": "データベースに接続できません",
+        }));
+    }
+    if let Some(counts) = outbox.as_ref().filter(|c| c.dead > 0) {
+        reasons.push(serde_json::json!({
+            "code": "dead_letters",
+            "message": format!(
+                "送信不能のメールが {} 件あります（送信記録の画面で宛先と理由を確認し、再送してください）",
+                counts.dead
+            ),
+        }));
+    }
+    if scheduler.stalled {
+        reasons.push(serde_json::json!({
+            "code": "scheduler_stalled",
+            "message": format!(
+                "定時処理が {} 秒間動いていません（{} 秒を超えると停止とみなします）",
+                scheduler.seconds_since_tick.unwrap_or_default(),
+                scheduler.stalled_after_secs.unwrap_or_default()
+            ),
+        }));
+    }
+    let (status, code) = if !db.ok {
+        ("down", StatusCode::SERVICE_UNAVAILABLE)
+    } else if reasons.is_empty() {
+        ("ok", StatusCode::OK)
+    } else {
+        ("degraded", StatusCode::OK)
     };
     let body = serde_json::json!({
-        "status": if db.ok { "ok" } else { "error" },
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "database": db,
+        "outbox": outbox,
+        "scheduler": scheduler,
+        "reasons": reasons,
     });
-    (status, Json(body))
+    (code, Json(body))
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -25,10 +25,14 @@ pub struct AppState {
     pub eligibility: EligibilityPolicy,
     /// Uploaded workbooks read at once (the rest wait their turn).
     pub upload_permits: Arc<tokio::sync::Semaphore>,
+    /// The import jobs this process is running.
+    pub imports: Arc<crate::imports::Running>,
     /// Limits on uploaded workbooks.
     pub ingest_limits: uketsuke_ingest::Limits,
     /// The ranges and rules for new numbers.
     pub numbering: uketsuke_rules::numbering::NumberingPolicy,
+    /// Request counters and the scheduler's heartbeat (`/metrics`, `/healthz`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

@@ -3,8 +3,10 @@
 pub mod api_token;
 pub mod audit_log;
 pub mod bureau;
+pub mod council_list;
 pub mod council_session;
 pub mod facility;
+pub mod import_job;
 pub mod issued_number;
 pub mod job_run;
 pub mod office;

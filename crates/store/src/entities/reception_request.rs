@@ -48,6 +48,11 @@ pub struct Model {
     pub return_reason: Option<String>,
     pub withdrawn_on: Option<Date>,
     pub council_session_id: Option<i32>,
+    /// The list to the 実施機関 this approval went out in (none yet: still to send).
+    pub council_list_id: Option<i32>,
+    /// When 8. 未指定 was entered in the 保険医療機関等管理システム (反映), and by whom.
+    pub reflected_at: Option<DateTimeUtc>,
+    pub reflected_by: Option<i32>,
     pub designated_on: Option<Date>,
     pub not_designated_reason: Option<String>,
     pub created_by: Option<i32>,

@@ -177,6 +177,7 @@ pub const TRANSITIONS: [Transition; 10] = [
         role: Role::Approver,
         condition: Condition::Reason,
     },
+    // 取下げ after 回答 leads to 8. 未指定 instead: the facility keeps its number.
     Transition {
         action: Action::Withdraw,
         from: &[S::Received, S::Proposed, S::Issued, S::Answered],
@@ -492,6 +493,25 @@ async fn execute(
             )
             .await
         }
+        // 取下げ after 回答: the facility already holds its number (and may have tied
+        // its 電子証明書 to it), so the number stays and the case ends as 8. 未指定 —
+        // what the 管理システム must record for a number never designated.
+        Command::Withdraw { on } if case.status == S::Answered => {
+            let on = *on;
+            let reason = format!("取下げ（{}、回答後）", uketsuke_domain::format_wareki(on));
+            write(
+                txn,
+                case,
+                "request.withdraw_after_answer",
+                |r| {
+                    r.status = Set(S::NotDesignated);
+                    r.withdrawn_on = Set(Some(on));
+                    r.not_designated_reason = Set(Some(reason));
+                },
+                actor,
+            )
+            .await
+        }
         Command::Withdraw { on } => {
             void_live_numbers(txn, case.id, "取下げのため", actor).await?;
             let on = *on;
@@ -528,8 +548,10 @@ async fn execute(
                 .await?
                 .iter()
                 .any(|n| n.status.is_live());
-            // With no live number left, the case waits for a new one (受付済).
-            let back_to_received = !live_left && matches!(case.status, S::Proposed | S::Issued);
+            // With no live number left, the case waits for a new one (受付済), to be
+            // proposed, approved and answered again.
+            let back_to_received =
+                !live_left && matches!(case.status, S::Proposed | S::Issued | S::Answered);
             write(
                 txn,
                 case,
@@ -890,6 +912,9 @@ mod tests {
             return_reason: None,
             withdrawn_on: None,
             council_session_id: None,
+            council_list_id: None,
+            reflected_at: None,
+            reflected_by: None,
             designated_on: None,
             not_designated_reason: None,
             created_by: None,
