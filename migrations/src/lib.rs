@@ -28,6 +28,7 @@ mod m20261130_000008_request_dedupe;
 mod m20261130_000009_import_jobs;
 mod m20261130_000010_council_lists;
 mod m20261130_000011_reflection;
+mod m20261130_000012_registry_combined;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_import_jobs::Migration),
             Box::new(m20261130_000010_council_lists::Migration),
             Box::new(m20261130_000011_reflection::Migration),
+            Box::new(m20261130_000012_registry_combined::Migration),
         ]
     }
 }

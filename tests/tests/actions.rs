@@ -609,3 +609,69 @@ async fn voiding_an_answered_case_s_only_number_returns_it_to_received_for_a_new
     assert_eq!(all.len(), 2);
     assert_ne!(all[0].code, all[1].code, "a new number, not the voided one");
 }
+
+#[tokio::test]
+async fn an_approver_moves_the_answer_due_with_a_reason_and_a_clerk_cannot() {
+    let app = TestApp::spawn().await;
+    switch_to(&app, "tanto", "clerk").await;
+    let id = enter(&app, "期限変更医院", "medical").await;
+    let before = request(&app, id).await;
+    let page = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
+    assert!(
+        !page.contains("回答期限を変更する"),
+        "not offered to a clerk"
+    );
+    let refused = post(
+        &app,
+        &format!("/cases/{id}/answer-due"),
+        &[
+            ("answer_due", "令和8年12月25日"),
+            ("reason", "書類の到着待ち"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("「決裁」の権限"));
+
+    switch_to(&app, "kessai", "approver").await;
+    let page = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
+    assert!(page.contains("回答期限を変更する"));
+    let no_reason = post(
+        &app,
+        &format!("/cases/{id}/answer-due"),
+        &[("answer_due", "令和8年12月25日"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(no_reason.status(), 422);
+    let bad_date = post(
+        &app,
+        &format!("/cases/{id}/answer-due"),
+        &[("answer_due", "いつか"), ("reason", "書類の到着待ち")],
+    )
+    .await;
+    assert_eq!(bad_date.status(), 422);
+    assert!(bad_date.text().await.unwrap().contains("読み取れません"));
+    assert_eq!(request(&app, id).await.answer_due_override, None);
+
+    let moved = post(
+        &app,
+        &format!("/cases/{id}/answer-due"),
+        &[
+            ("answer_due", "令和８年１２月２５日"),
+            ("reason", "書類の到着待ち"),
+        ],
+    )
+    .await;
+    assert_eq!(moved.status(), 303);
+    let after = request(&app, id).await;
+    assert_eq!(
+        after.answer_due_override,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 25)
+    );
+    assert_eq!(
+        after.answer_due, before.answer_due,
+        "the computed one is kept"
+    );
+    let page = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
+    assert!(page.contains("回答期限（変更後）") && page.contains("書類の到着待ち"));
+}

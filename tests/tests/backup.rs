@@ -215,6 +215,38 @@ async fn fill_with_every_kind_of_record(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "the upload is previewed");
+    // A second upload, confirmed: an import job with its result.
+    let compact = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/ingest/tests/data/form_compact.xlsx"
+    ))
+    .unwrap();
+    let csrf = app.csrf("/requests/upload").await;
+    let upload = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(compact).file_name("form_compact.xlsx"),
+        );
+    let preview = app
+        .client
+        .post(format!("{}/requests/upload", app.base_url))
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = preview
+        .find("action=\"/requests/upload/")
+        .expect("a confirm form")
+        + 8;
+    let action = preview[start..].split('"').next().unwrap().to_owned();
+    let confirmed = app
+        .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
+        .await;
+    assert_eq!(confirmed.status(), 303, "the upload is saved by its job");
 
     let (token, _) =
         uketsuke_store::tokens::create(&app.db, "bk-kessai", "backup-test", &Actor::system("test"))

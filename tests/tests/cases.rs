@@ -934,3 +934,130 @@ async fn the_xlsx_download_opens_with_calamine_and_holds_the_view() {
         rows[1]
     );
 }
+
+/// 回答期限超過 counts only answers that are late: a request received on or before its
+/// 回答期限 and still unanswered after it; one that arrived after its 回答期限 is not our
+/// lateness — on the dashboard, in the list's filter and badge, and in the staff digest.
+#[tokio::test]
+async fn only_requests_received_before_their_answer_due_count_as_overdue() {
+    let app = TestApp::spawn().await;
+    app.create_user("tanto", "clerk", "kanto-shinetsu").await;
+    app.login("tanto", "pw-tanto-0123456789").await;
+    // For a designation on 令和9年1月1日 the 回答期限 has passed by 令和8年11月30日.
+    for (received, name) in [
+        ("令和8年10月1日", "期限内受付医院"),
+        ("令和8年11月30日", "期限後受付医院"),
+    ] {
+        let csrf = app.csrf("/requests/new").await;
+        let response = app
+            .post_form(
+                "/requests/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("received_on", received),
+                    ("kind", "medical"),
+                    ("facility_name", name),
+                    ("facility_address", "東京都新宿区西新宿2-8-1"),
+                    ("designation_date", "令和9年1月1日"),
+                    ("founder_kind", "person"),
+                    ("founder_name", "厚生 太郎"),
+                    ("contact_phone", "03-5321-1111"),
+                    ("acknowledge", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "{name}");
+    }
+    let late = reception_request::Entity::find()
+        .filter(reception_request::Column::FacilityName.eq("期限後受付医院"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let due = late.answer_due_override.unwrap_or(late.answer_due);
+    let today = uketsuke_domain::today_in_japan();
+    assert!(
+        due < today && late.received_on > due,
+        "the set-up: arrived after its due day"
+    );
+
+    let dashboard = app.get("/dashboard").await.text().await.unwrap();
+    assert!(
+        dashboard.contains("回答期限を過ぎた依頼（1件）"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains("期限内受付医院"));
+    let overdue = app.get("/cases?overdue=1").await.text().await.unwrap();
+    assert!(overdue.contains("期限内受付医院"));
+    assert!(!overdue.contains("期限後受付医院"), "not listed as overdue");
+    let all = app.get("/cases").await.text().await.unwrap();
+    assert_eq!(all.matches("期限超過</span>").count(), 1, "one badge");
+
+    let report = uketsuke::jobs::run(
+        &app.db,
+        &app.settings,
+        "digest",
+        &format!("kanto-shinetsu:{}", today.format("%Y-%m-%d")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.outcome, "done");
+    let mail = uketsuke_store::entities::outbox::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(mail.body.contains("期限内受付医院"));
+    assert!(!mail.body.contains("期限後受付医院"), "{}", mail.body);
+}
+
+/// Beside the 提出期限 the case page says where it comes from: the bureau's published
+/// wording (東海北陸) or this system's assumption where a bureau published none (関東信越).
+#[tokio::test]
+async fn the_case_page_says_whether_the_submission_deadline_is_published_or_assumed() {
+    let app = TestApp::spawn().await;
+    for (user, bureau, address, expected) in [
+        (
+            "kanto-tanto",
+            "kanto-shinetsu",
+            "東京都新宿区西新宿2-8-1",
+            "想定（局の公表がないため、指定月の前々月1日（閉庁日の場合は前の開庁日）までとして計算しています）",
+        ),
+        (
+            "tokai-tanto",
+            "tokai-hokuriku",
+            "愛知県名古屋市中区三の丸2-5-1",
+            "局の公表:「指定の2か月前の1日(閉庁日の場合は前の開庁日)まで」",
+        ),
+    ] {
+        let password = app.create_user(user, "clerk", bureau).await;
+        let csrf = app.csrf("/dashboard").await;
+        if !csrf.is_empty() {
+            app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+        }
+        app.login(user, &password).await;
+        let csrf = app.csrf("/requests/new").await;
+        let response = app
+            .post_form(
+                "/requests/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("kind", "medical"),
+                    ("facility_name", "根拠表示医院"),
+                    ("facility_address", address),
+                    ("designation_date", "令和9年6月1日"),
+                    ("founder_kind", "person"),
+                    ("founder_name", "厚生 太郎"),
+                    ("contact_phone", "03-5321-1111"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "{bureau}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let page = app.get(&location).await.text().await.unwrap();
+        assert!(
+            page.contains(&format!("根拠: {expected}")),
+            "{bureau}: {page}"
+        );
+    }
+}

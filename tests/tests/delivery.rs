@@ -617,6 +617,25 @@ async fn export_list_writes_a_session_or_a_date_range_as_xlsx_or_csv() {
         .await
         .unwrap();
     assert!(std::fs::read(path("s.xlsx")).unwrap().starts_with(b"PK"));
+    // 「[… 現在]」 is the day of export, not the session's day.
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys, openpyxl; print(openpyxl.load_workbook(sys.argv[1]).active['A2'].value)")
+        .arg(path("s.xlsx"))
+        .output()
+        .unwrap();
+    let as_of = String::from_utf8(out.stdout).unwrap();
+    let today: String = uketsuke_domain::format_wareki(uketsuke::jobs::now_in_japan().date())
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(0xFF10 + d).unwrap(),
+            None => c,
+        })
+        .collect();
+    assert!(
+        as_of.contains(&today) && as_of.contains("現在"),
+        "{as_of:?} shows {today}"
+    );
 
     config
         .run(&[

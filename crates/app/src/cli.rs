@@ -638,6 +638,7 @@ fn calendar_closed(
 async fn export_command(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     use uketsuke_store::entities::council_session;
     let db = crate::operator::open_database(settings, false).await?;
+    // 「[… 現在]」 on the list is the day it is made.
     let (bureau, rows, as_of, subtitle) = match (args.session, &args.from, &args.to) {
         (Some(id), _, _) => {
             let session = <council_session::Entity as sea_orm::EntityTrait>::find_by_id(id)
@@ -649,7 +650,7 @@ async fn export_command(settings: &Settings, args: ExportArgs) -> anyhow::Result
             (
                 bureau,
                 rows,
-                session.held_on,
+                crate::jobs::now_in_japan().date(),
                 format!("{} {}", bureau.name, session.name),
             )
         }
@@ -667,7 +668,7 @@ async fn export_command(settings: &Settings, args: ExportArgs) -> anyhow::Result
                 uketsuke_domain::format_wareki(from),
                 uketsuke_domain::format_wareki(to)
             );
-            (bureau, rows, to, subtitle)
+            (bureau, rows, crate::jobs::now_in_japan().date(), subtitle)
         }
         _ => bail!("--session か、--from と --to を指定してください"),
     };

@@ -265,16 +265,23 @@ async fn import_registry(
     for p in &outcome.problems {
         report.problem(p);
     }
+    let listed = outcome.values().count();
+    // Each entry's own code, and the 併設 code of the other kind it names.
     let entries: Vec<NewRegistryEntry> = outcome
         .values()
-        .map(|e| NewRegistryEntry {
-            code: e.code.clone(),
-            name: e.name.clone(),
-            address: e.address.clone(),
-            municipality: e.municipality.clone(),
+        .flat_map(|e| {
+            NewRegistryEntry {
+                code: e.code.clone(),
+                name: e.name.clone(),
+                address: e.address.clone(),
+                municipality: e.municipality.clone(),
+                combined: e.combined.clone(),
+            }
+            .with_combined()
         })
         .collect();
-    report.registry_entries = Some(entries.len());
+    let combined = entries.len() - listed;
+    report.registry_entries = Some(listed);
     let Some(db) = db.filter(|_| !options.dry_run) else {
         return Ok(());
     };
@@ -283,7 +290,8 @@ async fn import_registry(
     }
     let counts = uketsuke_store::registry::import(db, name, &entries, actor).await?;
     report.written = Some(json!({
-        "entries": entries.len(),
+        "entries": listed,
+        "combined": combined,
         "added": counts.added,
         "already_present": counts.already_present,
     }));

@@ -366,9 +366,9 @@ async fn digest(
             r.kind.label(),
             format_wareki(due)
         );
-        if due < day {
+        if uketsuke_store::dashboard::is_overdue(r, day) {
             overdue.push(line);
-        } else if due <= limit {
+        } else if due >= day && due <= limit {
             soon.push(line);
         }
     }

@@ -48,6 +48,9 @@ pub struct RegistryEntry {
     pub municipality: Option<String>,
     /// As published, half-width.
     pub phone: Option<String>,
+    /// The 併設医療機関番号 of a 名簿 row: the code of the same facility's other kind
+    /// (a 医科 row names its 歯科 number, and the reverse), itself a taken code.
+    pub combined: Option<InstitutionCode>,
 }
 
 /// Reads a registry workbook (each sheet in either layout; other sheets are
@@ -104,6 +107,7 @@ struct Columns {
     phone: Option<u32>,
     municipality: Option<u32>,
     remarks: Option<u32>,
+    combined: Option<u32>,
 }
 
 fn columns_of(row: u32, cells: &[Cell]) -> Option<Columns> {
@@ -121,6 +125,7 @@ fn columns_of(row: u32, cells: &[Cell]) -> Option<Columns> {
             "都道府県名" => &mut cols.prefecture_name,
             "区分" => &mut cols.kind,
             "医療機関番号" | "医療機関コード" => &mut code,
+            "併設医療機関番号" => &mut cols.combined,
             "医療機関名称" | "医療機関名" | "名称" => &mut cols.name,
             "医療機関所在地(郵便番号)" | "郵便番号" => &mut cols.postal,
             "医療機関所在地(住所)" | "医療機関所在地" | "所在地" | "住所" => {
@@ -173,6 +178,7 @@ struct Raw<'g> {
     address: Option<String>,
     phone: Option<String>,
     municipality: Option<String>,
+    combined: Option<String>,
 }
 
 impl<'g> SheetReader<'_, 'g> {
@@ -237,6 +243,7 @@ impl<'g> SheetReader<'_, 'g> {
                 address,
                 phone: self.text(row, cols.phone),
                 municipality: self.text(row, cols.municipality),
+                combined: self.text(row, cols.combined),
             };
             self.add(prefecture, fee, raw);
         }
@@ -310,6 +317,7 @@ impl<'g> SheetReader<'_, 'g> {
                 address: (!address.is_empty()).then_some(address),
                 phone,
                 municipality: None,
+                combined: None,
             };
             self.add(prefecture, fee, raw);
         }
@@ -390,6 +398,10 @@ impl<'g> SheetReader<'_, 'g> {
             }
         };
         self.seen.insert(dedupe);
+        let combined = raw
+            .combined
+            .as_deref()
+            .and_then(|text| self.combined(prefecture, fee, text, raw.code_cell));
         let postal_code = raw
             .postal
             .as_deref()
@@ -408,8 +420,46 @@ impl<'g> SheetReader<'_, 'g> {
                 address: raw.address,
                 municipality,
                 phone: raw.phone,
+                combined,
             },
         });
+    }
+
+    /// The code a 併設医療機関番号 stands for: the other kind's (医科 ↔ 歯科), in the same
+    /// prefecture, with its own 検証番号 checked; a number that is not one is reported.
+    fn combined(
+        &mut self,
+        prefecture: Prefecture,
+        fee: FeeSchedule,
+        text: &str,
+        at: &Cell,
+    ) -> Option<InstitutionCode> {
+        let other = match fee {
+            FeeSchedule::Medical => FeeSchedule::Dental,
+            FeeSchedule::Dental => FeeSchedule::Medical,
+            _ => return None,
+        };
+        let parsed = MedicalCode7::parse(text)
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                InstitutionCode::from_parts(prefecture, other, &m).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(code) => Some(code),
+            Err(e) => {
+                self.once(
+                    format!("combined:{}:{text}", prefecture.code()),
+                    Some(at.a1()),
+                    "combined",
+                    format!(
+                        "併設医療機関番号「{text}」（{}・{}）は医療機関等コードとして正しくありません。{e}",
+                        prefecture.name(),
+                        other.name()
+                    ),
+                );
+                None
+            }
+        }
     }
 }
 

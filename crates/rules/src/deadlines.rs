@@ -48,6 +48,16 @@ pub enum SubmissionRule {
 }
 
 impl SubmissionRule {
+    /// The rule in the words staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            SubmissionRule::PreviousOpenDayFromFirstOfMonthTwoBefore => {
+                "指定月の前々月1日（閉庁日の場合は前の開庁日）まで"
+            }
+            SubmissionRule::FirstOpenDayOfMonthTwoBefore => "指定月の前々月の最初の開庁日まで",
+        }
+    }
+
     /// The deadline this rule gives for `designation`.
     pub fn deadline(self, cal: &Calendar, designation: NaiveDate) -> NaiveDate {
         let first = first_of_month_two_before(designation);
@@ -81,6 +91,9 @@ pub struct DeadlineConfig {
     /// The published table: designation date → submission deadline. An entry
     /// overrides the rule for its designation date (see [`DeadlineConfig::submission_deadline`]).
     pub table: BTreeMap<NaiveDate, NaiveDate>,
+    /// The bureau's own published wording of its 提出期限 (公表), when it published one;
+    /// `None` when the rule is this system's assumption until the bureau publishes.
+    pub published: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -90,6 +103,8 @@ struct RawDeadlineConfig {
     rule: SubmissionRule,
     #[serde(default)]
     table: BTreeMap<ConfigDate, ConfigDate>,
+    #[serde(default)]
+    published: Option<String>,
 }
 
 impl TryFrom<RawDeadlineConfig> for DeadlineConfig {
@@ -99,6 +114,7 @@ impl TryFrom<RawDeadlineConfig> for DeadlineConfig {
         let config = DeadlineConfig {
             rule: raw.rule,
             table: raw.table.into_iter().map(|(k, v)| (k.0, v.0)).collect(),
+            published: raw.published.filter(|p| !p.trim().is_empty()),
         };
         config.validate()?;
         Ok(config)
@@ -106,11 +122,24 @@ impl TryFrom<RawDeadlineConfig> for DeadlineConfig {
 }
 
 impl DeadlineConfig {
+    /// Where the 提出期限 comes from, for staff: the bureau's published wording, or the
+    /// rule this system assumes until the bureau publishes one.
+    pub fn basis(&self) -> String {
+        match &self.published {
+            Some(wording) => format!("局の公表:「{wording}」"),
+            None => format!(
+                "想定（局の公表がないため、{}として計算しています）",
+                self.rule.label()
+            ),
+        }
+    }
+
     /// A configuration with `rule` and no table.
     pub fn with_rule(rule: SubmissionRule) -> Self {
         DeadlineConfig {
             rule,
             table: BTreeMap::new(),
+            published: None,
         }
     }
 

@@ -286,9 +286,11 @@ fn select_cases(
             .add(effective_due_expr().lte(Expr::val(limit)));
     }
     if q.overdue {
+        // As [`crate::dashboard::is_overdue`]: received on or before the 回答期限.
         cond = cond
             .add(C::Status.is_in(AWAITING_ANSWER))
-            .add(effective_due_expr().lt(Expr::val(today)));
+            .add(effective_due_expr().lt(Expr::val(today)))
+            .add(Expr::col((reception_request::Entity, C::ReceivedOn)).lte(effective_due_expr()));
     }
     if let Some(lookup) = lookup {
         cond = cond.add(lookup.condition(bureau));

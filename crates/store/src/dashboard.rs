@@ -31,6 +31,14 @@ pub fn effective_answer_due(r: &reception_request::Model) -> NaiveDate {
     r.answer_due_override.unwrap_or(r.answer_due)
 }
 
+/// Whether the answer to `r` is late (回答期限超過) on `today`: still unanswered, its
+/// 回答期限 passed, and received on or before it — a request that arrived after its
+/// 回答期限 was late itself, not our answer.
+pub fn is_overdue(r: &reception_request::Model, today: NaiveDate) -> bool {
+    let due = effective_answer_due(r);
+    CaseStatus::AWAITING_ANSWER.contains(&r.status) && due < today && r.received_on <= due
+}
+
 /// The dashboard of `scope`: its bureau's cases, only its office's when the account
 /// is limited to one (council sessions are the bureau's).
 /// `soon_limit` is the last day that counts as "due soon".
@@ -72,9 +80,9 @@ pub async fn summary<C: ConnectionTrait>(
     let mut overdue = Vec::new();
     for r in open {
         let due = effective_answer_due(&r);
-        if due < today {
+        if is_overdue(&r, today) {
             overdue.push(r);
-        } else if due <= soon_limit {
+        } else if due >= today && due <= soon_limit {
             due_soon.push(r);
         }
     }

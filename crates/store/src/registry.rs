@@ -19,6 +19,26 @@ pub struct NewRegistryEntry {
     pub name: Option<String>,
     pub address: Option<String>,
     pub municipality: Option<String>,
+    /// The same facility's code of the other kind (併設医療機関番号).
+    pub combined: Option<InstitutionCode>,
+}
+
+impl NewRegistryEntry {
+    /// The entries a list's entry stands for: its own code and, when the list names
+    /// one, its 併設 code of the other kind — taken as well, each linked to the other.
+    pub fn with_combined(self) -> Vec<Self> {
+        match self.combined.clone() {
+            Some(other) => vec![
+                Self {
+                    code: other,
+                    combined: Some(self.code.clone()),
+                    ..self.clone()
+                },
+                self,
+            ],
+            None => vec![self],
+        }
+    }
 }
 
 /// What an import did.
@@ -51,6 +71,7 @@ pub async fn import(
             name: Set(e.name.clone()),
             address: Set(e.address.clone()),
             municipality: Set(e.municipality.clone()),
+            combined_code: Set(e.combined.as_ref().map(ToString::to_string)),
             source: Set(source.to_owned()),
             imported_at: Set(now),
             ..Default::default()

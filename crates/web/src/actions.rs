@@ -231,6 +231,41 @@ pub async fn void_number(
     act(&state, &user, id, form.version, command).await
 }
 
+#[derive(Deserialize)]
+pub struct AnswerDueForm {
+    csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
+    #[serde(default)]
+    answer_due: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /cases/{id}/answer-due` (決裁): moves the 回答期限, with the reason; the date in
+/// 和暦, 西暦 or 全角 digits.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn override_answer_due(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<AnswerDueForm>,
+) -> Result<Response, Error> {
+    user.check_csrf(&form.csrf)?;
+    let date = uketsuke_domain::parse_date(&form.answer_due).map_err(|e| {
+        Error::Unprocessable(format!(
+            "変更後の回答期限「{}」を読み取れません。{e}",
+            form.answer_due
+        ))
+    })?;
+    let command = Command::OverrideAnswerDue {
+        date,
+        reason: form.reason,
+        calendar: state.calendar(&user.user.bureau_id),
+    };
+    act(&state, &user, id, form.version, command).await
+}
+
 /// What the signed-in user may do to a case now, for the case page.
 #[derive(Debug, Clone, Default)]
 pub struct Panel {
@@ -244,6 +279,8 @@ pub struct Panel {
     pub can_return: bool,
     pub can_withdraw: bool,
     pub can_print_return: bool,
+    /// 回答期限の変更 (an approver, while the case is open).
+    pub can_override_due: bool,
     /// Numbers an approver may void: (id, code).
     pub voidable: Vec<(i32, String)>,
 }
@@ -279,6 +316,7 @@ pub async fn panel(
         can_return: may(Action::Return),
         can_withdraw: may(Action::Withdraw),
         can_print_return: r.status == CaseStatus::Returned,
+        can_override_due: may(Action::Edit) && user.role >= uketsuke_store::users::Role::Approver,
         voidable: if may(Action::Void) {
             numbers
                 .iter()

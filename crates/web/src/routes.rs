@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/return", post(actions::return_request))
         .route("/cases/{id}/return-letter", get(actions::return_letter))
         .route("/cases/{id}/withdraw", post(actions::withdraw))
+        .route("/cases/{id}/answer-due", post(actions::override_answer_due))
         .route("/cases/{id}/void-number", post(actions::void_number))
         .route(
             "/council",

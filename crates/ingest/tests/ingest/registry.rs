@@ -361,3 +361,31 @@ fn a_workbook_that_is_no_registry_gives_a_problem() {
     assert_eq!(outcome.problems.len(), 1);
     assert!(outcome.problems[0].message.contains("届出受理医療機関名簿"));
 }
+
+#[test]
+fn the_tottori_meibo_names_the_dental_numbers_of_its_combined_facilities() {
+    let Some(bytes) = real(TOTTORI) else { return };
+    let outcome = registry(TOTTORI, &bytes);
+    let combined: Vec<(String, String)> = outcome
+        .values()
+        .filter_map(|e| Some((e.code.to_string(), e.combined.as_ref()?.to_string())))
+        .collect();
+    assert_eq!(combined.len(), 14, "{combined:?}");
+    for (own, other) in &combined {
+        assert_eq!(&own[2..3], "1", "a 医科 row names its partner: {own}");
+        assert_eq!(&other[..3], "313", "the partner is 鳥取's 歯科: {other}");
+    }
+    // As printed: 医科 0112418 with 併設 0131927.
+    assert!(
+        combined.contains(&("3110112418".to_owned(), "3130131927".to_owned())),
+        "{combined:?}"
+    );
+    assert!(
+        outcome
+            .problems
+            .iter()
+            .all(|p| p.field.as_deref() != Some("combined")),
+        "every 併設 number is a valid 歯科 code: {:?}",
+        outcome.problems
+    );
+}

@@ -17,6 +17,8 @@ pub struct Model {
     pub name: Option<String>,
     pub address: Option<String>,
     pub municipality: Option<String>,
+    /// The same facility's code of the other kind (併設医療機関番号), when a list gave it.
+    pub combined_code: Option<String>,
     pub source: String,
     pub imported_at: DateTimeUtc,
 }

@@ -628,6 +628,13 @@ async fn execute(
             reason,
             calendar,
         } => {
+            // Moving a deadline is the approver's (決裁) decision, though other
+            // corrections (訂正) are the clerk's.
+            if caller.role < Role::Approver {
+                return Err(Error::Forbidden(
+                    "回答期限の変更は「決裁」の権限で行います".to_owned(),
+                ));
+            }
             let reason = reason.trim().to_owned();
             uketsuke_rules::deadlines::AnswerDue::computed(calendar, case.designation_date)
                 .with_override(*date, &reason)

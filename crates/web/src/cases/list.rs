@@ -123,7 +123,7 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
         designation: JpDate::new(r.designation_date),
         due: JpDate::new(due),
         due_overridden: r.answer_due_override.is_some(),
-        overdue: due < today && CaseStatus::AWAITING_ANSWER.contains(&r.status),
+        overdue: uketsuke_store::dashboard::is_overdue(r, today),
         code: number.map(|n| n.code.clone()).unwrap_or_default(),
         code_note: match number.map(|n| n.status) {
             Some(NumberStatus::Proposed) => "（起案中）",

@@ -55,6 +55,8 @@ pub struct CasePage {
     request_date: Option<JpDate>,
     received: JpDate,
     submission_deadline: JpDate,
+    /// Where the 提出期限 comes from: published by the bureau, or assumed.
+    deadline_basis: String,
     answer_due: JpDate,
     answer_due_override: Option<JpDate>,
     effective_due: JpDate,
@@ -182,10 +184,14 @@ pub async fn case_page(
         request_date: JpDate::opt(r.request_date),
         received: JpDate::new(r.received_on),
         submission_deadline: JpDate::new(r.submission_deadline),
+        deadline_basis: state
+            .bureau(&r.bureau_id)
+            .map(|b| b.deadlines.basis())
+            .unwrap_or_default(),
         answer_due: JpDate::new(r.answer_due),
         answer_due_override: JpDate::opt(r.answer_due_override),
         effective_due: JpDate::new(due),
-        overdue: due < today && CaseStatus::AWAITING_ANSWER.contains(&r.status),
+        overdue: uketsuke_store::dashboard::is_overdue(&r, today),
         implementing_body_due: JpDate::new(r.implementing_body_due),
         answered: JpDate::opt(r.answered_on),
         returned: JpDate::opt(r.returned_on),
