@@ -31,6 +31,11 @@ pub struct Cli {
         default_value = "config"
     )]
     pub config: PathBuf,
+    /// The local settings folder (ローカル設定: local.toml and bureaus/{id}.toml),
+    /// layered over the shipped config and never overwritten by an upgrade
+    /// (default: ./local when it exists, or UKETSUKE_LOCAL_DIR).
+    #[arg(long, global = true, env = "UKETSUKE_LOCAL_DIR")]
+    pub local_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -87,10 +92,10 @@ pub enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
-    /// Staff accounts.
+    /// Staff accounts: add, list, unlock, reset-password, disable, enable.
     User {
         #[command(subcommand)]
-        action: UserAction,
+        action: crate::accounts::UserAction,
     },
     /// API tokens for the JSON API (/api/v1): create (shown once), list, revoke.
     Token {
@@ -222,8 +227,13 @@ pub enum JobsAction {
 
 #[derive(Debug, Subcommand)]
 pub enum OutboxAction {
-    /// Send every message that is due, now.
-    Send,
+    /// Send every message that is due, now. Exit 1 when any message could not be sent.
+    Send {
+        /// First make this queued message (its id in the delivery log) due now, even if
+        /// its next try is later (audited).
+        #[arg(long, value_name = "ID")]
+        now: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,31 +251,6 @@ pub enum DemoAction {
         /// The seed: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UserAction {
-    /// Create an account. The password is read from standard input, or generated and
-    /// printed once when standard input is a terminal.
-    Add {
-        /// The login name.
-        username: String,
-        /// Make it an administrator (管理); the same as --role admin.
-        #[arg(long)]
-        admin: bool,
-        /// viewer (閲覧), clerk (担当), approver (決裁) or admin (管理).
-        #[arg(long, default_value = "clerk")]
-        role: String,
-        /// The name shown on screens (default: the login name).
-        #[arg(long)]
-        display_name: Option<String>,
-        /// Bureau id (default: app.default_bureau).
-        #[arg(long)]
-        bureau: Option<String>,
-        /// Limit the account to one office (its code in the bureau's file).
-        #[arg(long)]
-        office: Option<String>,
     },
 }
 
@@ -390,7 +375,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action: CodeAction::Check { code },
         } => Ok(code_check(&code)),
         command => {
-            let settings = Settings::load(&cli.config)?;
+            let settings = Settings::load_with_local(&cli.config, cli.local_dir.as_deref())?;
             run_with_settings(command, settings).await
         }
     }
@@ -420,10 +405,14 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
         Command::Due(args) => due(&settings, &args)?,
         Command::Config {
             action: ConfigAction::Check,
-        } => config_check(&settings),
+        } => {
+            let report = crate::operator::config_report(&settings).await;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::Jobs { action } => jobs_command(&settings, action).await?,
         Command::Demo { action } => {
-            let db = startup::prepare_database(&settings).await?;
+            // Demo data is an explicit choice: it may create the database.
+            let db = crate::operator::open_database(&settings, true).await?;
             match action {
                 DemoAction::Load => crate::demo::load(&db, &settings).await?,
                 DemoAction::Generate {
@@ -450,22 +439,15 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
             eprintln!("{} を作成しました", out.display());
         }
         Command::Outbox {
-            action: OutboxAction::Send,
-        } => outbox_send(&settings).await?,
-        Command::Token { action } => token(&settings, action).await?,
-        Command::User {
-            action:
-                UserAction::Add {
-                    username,
-                    admin,
-                    role,
-                    display_name,
-                    bureau,
-                    office,
-                },
+            action: OutboxAction::Send { now },
         } => {
-            let role = if admin { "admin".to_owned() } else { role };
-            user_add(&settings, &username, &role, display_name, bureau, office).await?;
+            let db = crate::operator::open_database(&settings, false).await?;
+            return crate::operator::outbox_send(&settings, &db, now, &cli_actor()).await;
+        }
+        Command::Token { action } => token(&settings, action).await?,
+        Command::User { action } => {
+            let db = crate::operator::open_database(&settings, false).await?;
+            crate::accounts::run(&settings, &db, action, &cli_actor()).await?;
         }
         Command::Rules {
             action:
@@ -489,12 +471,16 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
 }
 
 async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
-    let db = startup::prepare_database(&settings).await?;
+    // `serve` is the documented first command on a fresh machine: it may create the
+    // database, and says which one (and which bureau) when nobody chose them.
+    let db = crate::operator::open_database(&settings, true).await?;
     if args.demo {
         crate::demo::load(&db, &settings)
             .await
             .context("デモデータを読み込めません")?;
     }
+    let in_use = crate::operator::bureaus_in_use(&db, &settings).await?;
+    tracing::info!(bureaus = %in_use.join(","), "bureaus in use (the scheduled jobs run for these)");
     let bind = args.bind.unwrap_or_else(|| settings.server.bind.clone());
     let app = startup::Application::build(&settings, db, &bind, args.demo).await?;
     let addr = app.local_addr()?;
@@ -507,6 +493,12 @@ async fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
+    crate::operator::announce(settings);
+    if matches!(action, MigrateAction::Up)
+        && crate::operator::is_new_database(&settings.database.url)
+    {
+        crate::operator::announce_creation(settings);
+    }
     let db = uketsuke_store::db::connect(&settings.database.url, 1)
         .await
         .with_context(|| {
@@ -517,8 +509,22 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
         })?;
     match action {
         MigrateAction::Up => {
-            uketsuke_store::db::migrate_up(&db).await?;
-            eprintln!("移行を適用しました");
+            let pending: Vec<String> = uketsuke_store::db::migration_status(&db)
+                .await?
+                .into_iter()
+                .filter(|m| !m.applied)
+                .map(|m| m.name)
+                .collect();
+            if pending.is_empty() {
+                eprintln!("適用する移行はありません（データベースは最新です）");
+            } else {
+                uketsuke_store::db::migrate_up(&db).await?;
+                eprintln!(
+                    "{} 件の移行を適用しました: {}",
+                    pending.len(),
+                    pending.join(", ")
+                );
+            }
         }
         MigrateAction::Down { steps } => {
             uketsuke_store::db::migrate_down(&db, (steps > 0).then_some(steps)).await?;
@@ -582,7 +588,7 @@ async fn code_next(
         fee_schedule,
         number: district,
     };
-    let db = startup::prepare_database(settings).await?;
+    let db = crate::operator::open_database(settings, false).await?;
     let code = if dry_run {
         issuance::peek_next(&db, district, &settings.numbering).await?
     } else {
@@ -631,7 +637,7 @@ fn calendar_closed(
 
 async fn export_command(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     use uketsuke_store::entities::council_session;
-    let db = startup::prepare_database(settings).await?;
+    let db = crate::operator::open_database(settings, false).await?;
     // 「[… 現在]」 on the list is the day it is made.
     let (bureau, rows, as_of, subtitle) = match (args.session, &args.from, &args.to) {
         (Some(id), _, _) => {
@@ -701,7 +707,7 @@ async fn import_command(settings: &Settings, args: ImportArgs) -> anyhow::Result
     let db = if args.dry_run {
         None
     } else {
-        Some(startup::prepare_database(settings).await?)
+        Some(crate::operator::open_database(settings, false).await?)
     };
     let reports =
         crate::import::import_files(db.as_ref(), settings, &args.files, &options, &cli_actor())
@@ -743,7 +749,7 @@ async fn import_command(settings: &Settings, args: ImportArgs) -> anyhow::Result
 }
 
 async fn jobs_command(settings: &Settings, action: JobsAction) -> anyhow::Result<()> {
-    let db = startup::prepare_database(settings).await?;
+    let db = crate::operator::open_database(settings, false).await?;
     match action {
         JobsAction::List => {
             for (name, what) in crate::jobs::JOBS {
@@ -777,94 +783,6 @@ async fn jobs_command(settings: &Settings, action: JobsAction) -> anyhow::Result
         }
     }
     Ok(())
-}
-
-async fn outbox_send(settings: &Settings) -> anyhow::Result<()> {
-    let db = startup::prepare_database(settings).await?;
-    let mailer = uketsuke_mailer::Mailer::new(&settings.smtp)?;
-    let report =
-        crate::dispatch::send_due(&db, &mailer, &settings.smtp.from, &settings.outbox.policy())
-            .await?;
-    println!("{}", serde_json::to_string(&report)?);
-    Ok(())
-}
-
-async fn user_add(
-    settings: &Settings,
-    username: &str,
-    role: &str,
-    display_name: Option<String>,
-    bureau: Option<String>,
-    office: Option<String>,
-) -> anyhow::Result<()> {
-    use std::io::{BufRead, IsTerminal};
-    use uketsuke_store::users::{self, NewUser, Role};
-
-    let role = Role::parse(role)?;
-    let bureau = settings
-        .bureau(bureau.as_deref().unwrap_or(&settings.app.default_bureau))?
-        .id
-        .clone();
-    let db = startup::prepare_database(settings).await?;
-    let office_id = match office {
-        Some(code) => Some(
-            uketsuke_store::bureaus::office_id(&db, &bureau, &code)
-                .await?
-                .with_context(|| format!("事務所 '{code}' は局 {bureau} の設定にありません"))?,
-        ),
-        None => None,
-    };
-    let stdin = std::io::stdin();
-    let (password, generated) = if stdin.is_terminal() {
-        (uketsuke_web::auth::random_token()[..20].to_owned(), true)
-    } else {
-        let mut line = String::new();
-        stdin
-            .lock()
-            .read_line(&mut line)
-            .context("標準入力からパスワードを読めません")?;
-        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
-    };
-    if let Some(problem) = uketsuke_web::auth::password_problem(&password, username) {
-        bail!("{problem}");
-    }
-    let new = NewUser {
-        username: username.to_owned(),
-        display_name: display_name.unwrap_or_else(|| username.to_owned()),
-        password_hash: uketsuke_store::users::hash_password(&password),
-        role,
-        bureau_id: bureau.clone(),
-        office_id,
-    };
-    let user = users::create(&db, &new, &cli_actor()).await?;
-    eprintln!(
-        "ユーザー「{}」（{}・{}）を作成しました",
-        user.username,
-        role.label(),
-        bureau
-    );
-    if generated {
-        println!("{password}");
-        eprintln!("↑ 初期パスワードです。この表示は一度だけです。ログイン後に変更してください。");
-    }
-    Ok(())
-}
-
-fn config_check(settings: &Settings) {
-    println!(
-        "{}",
-        json!({
-            "server": { "bind": settings.server.bind, "secure_cookies": settings.server.secure_cookies },
-            "database": { "url": startup::redact(&settings.database.url), "max_connections": settings.database.max_connections },
-            "default_bureau": settings.app.default_bureau,
-            "bureaus": settings.bureaus.iter().map(|b| json!({
-                "id": b.id,
-                "name": b.name,
-                "prefectures": b.prefectures,
-                "offices": b.offices.len(),
-            })).collect::<Vec<_>>(),
-        })
-    );
 }
 
 fn due(settings: &Settings, args: &DueArgs) -> anyhow::Result<()> {
@@ -926,7 +844,7 @@ fn iso(d: NaiveDate) -> String {
 /// The command line acts as the operating-system user who runs it.
 async fn token(settings: &Settings, action: TokenAction) -> anyhow::Result<()> {
     use uketsuke_store::tokens;
-    let db = startup::prepare_database(settings).await?;
+    let db = crate::operator::open_database(settings, false).await?;
     match action {
         TokenAction::Create { username, label } => {
             let (token, row) = tokens::create(&db, &username, &label, &cli_actor()).await?;

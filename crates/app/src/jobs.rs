@@ -11,7 +11,8 @@
 //!   page (a person confirms; nothing is marked silently).
 //!
 //! [`tick`] is what `serve` calls every minute: it works out which periods are due now
-//! (Japan time) and runs them; running a period that already ran does nothing.
+//! (Japan time) for the bureaus in use (`app.bureaus`, or those with an active account)
+//! and runs them; running a period that already ran does nothing.
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Utc};
@@ -509,10 +510,14 @@ pub async fn due_runs(
     let today = now.date();
     let time = now.time();
     let mut due = Vec::new();
+    let in_use = crate::operator::bureaus_in_use(db, settings).await?;
     // Every session with approvals not yet sent, however late it was recorded, and
     // approvals added to a session after its list went (a supplementary list).
     let pending = uketsuke_store::council::sessions_with_unlisted(db).await?;
     for session in pending.into_iter().filter(|s| s.held_on < today) {
+        if !in_use.contains(&session.bureau_id) {
+            continue;
+        }
         let Ok(bureau) = settings.bureau(&session.bureau_id) else {
             continue;
         };
@@ -522,7 +527,7 @@ pub async fn due_runs(
             due.push(("council-export".to_owned(), session.id.to_string()));
         }
     }
-    for bureau in &settings.bureaus {
+    for bureau in settings.bureaus.iter().filter(|b| in_use.contains(&b.id)) {
         if !bureau.calendar()?.is_open(today) {
             continue;
         }

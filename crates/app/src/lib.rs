@@ -9,8 +9,13 @@
 //! - [`generate`]: scale data for benchmarks (`uketsuke demo generate`);
 //! - [`jobs`]: the scheduled jobs (council export, digest, 未指定 review);
 //! - [`dispatch`]: sending the outbox over SMTP;
+//! - [`accounts`]: the account commands (`user add | list | unlock | reset-password |
+//!   disable | enable`);
+//! - [`operator`]: the operator's controls — which database a command uses, `config
+//!   check`, the bureaus in use, `outbox send`.
 //! - [`backup`]: `backup` and `restore` of the whole database.
 
+pub mod accounts;
 pub mod backup;
 pub mod cli;
 pub mod demo;
@@ -18,5 +23,6 @@ pub mod dispatch;
 pub mod generate;
 pub mod import;
 pub mod jobs;
+pub mod operator;
 pub mod settings;
 pub mod startup;

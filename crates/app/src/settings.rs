@@ -1,8 +1,14 @@
 //! Settings (設定): read once at start-up, in layers —
-//! `config/default.toml` → `config/{UKETSUKE_ENV}.toml` → `UKETSUKE_SECTION__KEY`
-//! environment variables (and `DATABASE_URL`) — plus one file per bureau in
-//! `config/bureaus/*.toml`. Everything is typed with `deny_unknown_fields`: a misspelt
-//! key or a bad value stops start-up with the file, the key and the reason.
+//! `config/default.toml` → `config/{UKETSUKE_ENV}.toml` → the local settings
+//! `local/local.toml` → `UKETSUKE_SECTION__KEY` environment variables (and
+//! `DATABASE_URL`) — plus one file per bureau in `config/bureaus/*.toml`, each
+//! overridden key by key by `local/bureaus/{id}.toml`. Everything is typed with
+//! `deny_unknown_fields`: a misspelt key or a bad value stops start-up with the file,
+//! the key and the reason.
+//!
+//! The local settings folder (ローカル設定: `./local`, or `UKETSUKE_LOCAL_DIR`) belongs
+//! to the bureau, not to the release: an upgrade replaces `config/` and never touches
+//! it, so the bureau's choice, its 地医協 dates and its recipients survive upgrades.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +17,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uketsuke_domain::{Bureau, Prefecture};
 use uketsuke_export::ListLayout;
 use uketsuke_mailer::SmtpSettings;
@@ -20,9 +26,14 @@ use uketsuke_rules::deadlines::DeadlineConfig;
 use uketsuke_rules::eligibility::EligibilityPolicy;
 use uketsuke_rules::numbering::NumberingPolicy;
 
-/// Environment variables that choose *which* configuration to read, or how to log, not
-/// part of it.
-const META_VARS: [&str; 3] = ["env", "config_dir", "log_format"];
+/// Environment variables that choose *which* configuration to read, not part of it
+/// (`UKETSUKE_ENV`, `UKETSUKE_CONFIG_DIR`, `UKETSUKE_LOCAL_DIR`), or that other parts
+/// of the program read (`UKETSUKE_LOG_FORMAT`).
+const META_VARS: [&str; 4] = ["env", "config_dir", "local_dir", "log_format"];
+
+/// The local settings folder used when `UKETSUKE_LOCAL_DIR` is not set (relative to the
+/// working directory, like `config`).
+pub const DEFAULT_LOCAL_DIR: &str = "local";
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,13 +61,40 @@ pub struct Settings {
     /// Who may read `/metrics`.
     #[serde(default)]
     pub metrics: MetricsSettings,
-    /// Filled from `config/bureaus/*.toml`, not from the layered files.
+    /// Filled from `config/bureaus/*.toml` (and `local/bureaus/*.toml`), not from the
+    /// layered files.
     #[serde(skip)]
     pub bureaus: Vec<BureauSettings>,
+    /// Where the settings came from.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where the settings came from: the files read and whether the database was chosen.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// `UKETSUKE_ENV`, if set.
+    pub environment: Option<String>,
+    /// The files read, in the order they were layered.
+    pub files: Vec<PathBuf>,
+    /// The local settings folder, if there is one.
+    pub local_dir: Option<PathBuf>,
+    /// Where `database.url` came from (a file, or an environment variable).
+    pub database_url_from: String,
+    /// `database.url` is the shipped default of `config/default.toml`.
+    pub database_is_default: bool,
+}
+
+impl Origin {
+    /// Whether anyone chose this environment: `UKETSUKE_ENV` is set, or the database
+    /// was named (`DATABASE_URL`, `UKETSUKE_DATABASE__URL` or a local setting).
+    pub fn configured(&self) -> bool {
+        self.environment.is_some() || !self.database_is_default
+    }
 }
 
 /// Where the web server listens.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// e.g. `127.0.0.1:8080`
@@ -64,6 +102,28 @@ pub struct ServerSettings {
     /// Set the `Secure` flag on cookies (behind HTTPS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Reverse proxies (addresses or networks, e.g. `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client. Empty: the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// `trusted_proxies` parsed: a bare address is a network of one.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "server.trusted_proxies: '{p}' はアドレスでもネットワーク（例 10.0.0.0/8）でもありません"
+                        )
+                    })
+            })
+            .collect()
+    }
 }
 
 /// The database.
@@ -81,10 +141,15 @@ pub struct DatabaseSettings {
 pub struct AppSettings {
     /// The bureau used when a command is given none (`--bureau`).
     pub default_bureau: String,
+    /// 使用する局: the bureaus this installation serves, whose scheduled jobs run.
+    /// Empty (the default): the bureaus that have at least one active account, or all
+    /// configured bureaus while there is no account at all.
+    #[serde(default)]
+    pub bureaus: Vec<String>,
 }
 
 /// The outbox's retry policy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxSettings {
     /// After this many failed attempts a message is given up (送信不能).
@@ -124,7 +189,7 @@ impl OutboxSettings {
 }
 
 /// When the scheduled jobs run, in Japan time (Asia/Tokyo, UTC+9, no daylight saving).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleSettings {
     /// Whether `serve` runs the jobs itself (turn off where a separate runner does).
@@ -186,8 +251,9 @@ pub struct BureauSettings {
     /// Closed or open days beyond the law's (a new holiday needs no release).
     #[serde(default)]
     pub calendar: CalendarConfig,
-    /// 地医協 dates, by prefecture code.
-    #[serde(default)]
+    /// 地医協 dates, by prefecture code (`"23" = [2027-01-21, "2027-02-18"]`: bare TOML
+    /// dates or strings).
+    #[serde(default, deserialize_with = "council_dates")]
     pub council_dates: BTreeMap<String, Vec<NaiveDate>>,
     #[serde(default)]
     pub recipients: Recipients,
@@ -197,7 +263,7 @@ pub struct BureauSettings {
 }
 
 /// An office (事務所・分室).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeSettings {
     pub code: String,
@@ -207,7 +273,7 @@ pub struct OfficeSettings {
 
 /// Who receives what. The production address of the 実施機関 belongs only in an
 /// example file; the defaults send to a local SMTP server.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recipients {
     /// 医療保険情報提供等実施機関: receives the 新規指定医療機関一覧表.
@@ -216,6 +282,21 @@ pub struct Recipients {
     /// Staff who receive the daily digest.
     #[serde(default)]
     pub staff: Vec<String>,
+}
+
+/// `[council_dates]`, each date a bare TOML date or a `"YYYY-MM-DD"` string.
+fn council_dates<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Vec<NaiveDate>>, D::Error> {
+    let raw = BTreeMap::<String, Vec<uketsuke_rules::ConfigDate>>::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .map(|(prefecture, dates)| {
+            let mut dates: Vec<NaiveDate> = dates.into_iter().map(|d| d.0).collect();
+            dates.sort_unstable();
+            (prefecture, dates)
+        })
+        .collect())
 }
 
 impl BureauSettings {
@@ -228,9 +309,30 @@ impl BureauSettings {
 
 impl Settings {
     /// Reads the configuration from `config_dir` (normally `./config`), for the
-    /// environment named by `UKETSUKE_ENV` (if set), with environment overrides.
+    /// environment named by `UKETSUKE_ENV` (if set), with the local settings of
+    /// `UKETSUKE_LOCAL_DIR` (or `./local` when it exists) and environment overrides.
     pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
+        let local = std::env::var_os("UKETSUKE_LOCAL_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from);
+        Self::load_with_local(config_dir, local.as_deref())
+    }
+
+    /// [`Settings::load`] with the local settings folder given: `Some(dir)` must exist;
+    /// `None` uses `./local` if it exists.
+    pub fn load_with_local(config_dir: &Path, local_dir: Option<&Path>) -> anyhow::Result<Self> {
         let env_name = std::env::var("UKETSUKE_ENV").ok().filter(|e| !e.is_empty());
+        let local_dir = match local_dir {
+            Some(dir) if dir.is_dir() => Some(dir.to_path_buf()),
+            Some(dir) => bail!(
+                "ローカル設定のフォルダ {} がありません（UKETSUKE_LOCAL_DIR / --local-dir）",
+                dir.display()
+            ),
+            None => {
+                let dir = PathBuf::from(DEFAULT_LOCAL_DIR);
+                dir.is_dir().then_some(dir)
+            }
+        };
         let default_file = config_dir.join("default.toml");
         if !default_file.is_file() {
             bail!(
@@ -238,6 +340,7 @@ impl Settings {
                 default_file.display()
             );
         }
+        let mut files = vec![default_file.clone()];
         let mut figment = Figment::from(Toml::file(&default_file));
         if let Some(name) = &env_name {
             let file = config_dir.join(format!("{name}.toml"));
@@ -247,18 +350,56 @@ impl Settings {
                     file.display()
                 );
             }
-            figment = figment.merge(Toml::file(file));
+            figment = figment.merge(Toml::file(&file));
+            files.push(file);
+        }
+        if let Some(dir) = &local_dir {
+            let file = dir.join("local.toml");
+            if file.is_file() {
+                figment = figment.merge(Toml::file(&file));
+                files.push(file);
+            }
         }
         figment = figment.merge(Env::prefixed("UKETSUKE_").ignore(&META_VARS).split("__"));
+        let mut database_url_from = None;
         if let Ok(url) = std::env::var("DATABASE_URL")
             && !url.is_empty()
         {
             figment = figment.merge(("database.url", url));
+            database_url_from = Some("環境変数 DATABASE_URL".to_owned());
         }
+        let url_source = figment
+            .find_metadata("database.url")
+            .and_then(|m| m.source.as_ref())
+            .and_then(|s| s.file_path())
+            .map(Path::to_path_buf);
+        let same_file = |a: &Path, b: &Path| {
+            a == b || std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+        };
+        let database_is_default = database_url_from.is_none()
+            && url_source
+                .as_deref()
+                .is_some_and(|f| same_file(f, &default_file));
+        let database_url_from = database_url_from.unwrap_or_else(|| match &url_source {
+            Some(file) => file.display().to_string(),
+            None => "環境変数 UKETSUKE_DATABASE__URL".to_owned(),
+        });
         let mut settings: Settings = figment
             .extract()
             .map_err(|e| anyhow::anyhow!(describe_figment_error(e)))?;
-        settings.bureaus = load_bureaus(&config_dir.join("bureaus"))?;
+        let (bureaus, bureau_files) = load_bureaus(
+            &config_dir.join("bureaus"),
+            local_dir.as_ref().map(|d| d.join("bureaus")).as_deref(),
+        )?;
+        files.extend(bureau_files);
+        settings.bureaus = bureaus;
+        settings.origin = Origin {
+            environment: env_name,
+            files,
+            local_dir,
+            database_url_from,
+            database_is_default,
+        };
         settings.validate()?;
         Ok(settings)
     }
@@ -274,28 +415,89 @@ impl Settings {
         })
     }
 
+    /// The bureaus in use (使用する局), given the bureaus that have an active account:
+    /// `app.bureaus` when set; otherwise the bureaus with an account, or every
+    /// configured bureau while no bureau has one.
+    pub fn bureaus_in_use<'a>(&'a self, with_accounts: &[String]) -> Vec<&'a BureauSettings> {
+        if !self.app.bureaus.is_empty() {
+            return self
+                .bureaus
+                .iter()
+                .filter(|b| self.app.bureaus.contains(&b.id))
+                .collect();
+        }
+        let staffed: Vec<&BureauSettings> = self
+            .bureaus
+            .iter()
+            .filter(|b| with_accounts.contains(&b.id))
+            .collect();
+        if staffed.is_empty() {
+            self.bureaus.iter().collect()
+        } else {
+            staffed
+        }
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
+        self.server.trusted_proxy_networks()?;
         self.bureau(&self.app.default_bureau)
             .context("app.default_bureau の値が不正です")?;
+        for id in &self.app.bureaus {
+            self.bureau(id).context("app.bureaus の値が不正です")?;
+        }
+        if !self.app.bureaus.is_empty() && !self.app.bureaus.contains(&self.app.default_bureau) {
+            bail!(
+                "app.default_bureau（{}）が app.bureaus（{}）に含まれていません",
+                self.app.default_bureau,
+                self.app.bureaus.join(", ")
+            );
+        }
         Ok(())
     }
 }
 
-/// Reads every `*.toml` in `dir` as one bureau, checked against the law's table of
-/// bureaus and prefectures.
-fn load_bureaus(dir: &Path) -> anyhow::Result<Vec<BureauSettings>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("局の設定フォルダ {} を読めません", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+/// Reads every `*.toml` in `dir` as one bureau, each overridden key by key by the file
+/// of the same name in `local_dir` (a local file with no shipped one is a bureau of its
+/// own), checked against the law's table of bureaus and prefectures. Returns the
+/// bureaus and the files read.
+fn load_bureaus(
+    dir: &Path,
+    local_dir: Option<&Path>,
+) -> anyhow::Result<(Vec<BureauSettings>, Vec<PathBuf>)> {
+    let tomls = |dir: &Path| -> anyhow::Result<Vec<PathBuf>> {
+        Ok(std::fs::read_dir(dir)
+            .with_context(|| format!("局の設定フォルダ {} を読めません", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect())
+    };
+    let shipped = tomls(dir)?;
+    let local = match local_dir {
+        Some(d) if d.is_dir() => tomls(d)?,
+        _ => Vec::new(),
+    };
+    let mut names: Vec<std::ffi::OsString> = shipped
+        .iter()
+        .chain(&local)
+        .filter_map(|p| p.file_name().map(ToOwned::to_owned))
         .collect();
-    files.sort();
-    let mut bureaus = Vec::with_capacity(files.len());
-    for file in files {
-        let bureau: BureauSettings = Figment::from(Toml::file(&file))
+    names.sort();
+    names.dedup();
+    let mut bureaus = Vec::with_capacity(names.len());
+    let mut read = Vec::new();
+    for name in names {
+        let base = shipped.iter().find(|p| p.file_name() == Some(&name));
+        let over = local.iter().find(|p| p.file_name() == Some(&name));
+        let mut figment = Figment::new();
+        for file in base.into_iter().chain(over) {
+            figment = figment.merge(Toml::file(file));
+            read.push(file.clone());
+        }
+        let bureau: BureauSettings = figment
             .extract()
             .map_err(|e| anyhow::anyhow!(describe_figment_error(e)))?;
-        check_bureau(&file, &bureau)?;
+        let named = over.or(base).map_or_else(|| dir.join(&name), Clone::clone);
+        check_bureau(&named, &bureau)?;
         bureaus.push(bureau);
     }
     if bureaus.is_empty() {
@@ -304,7 +506,7 @@ fn load_bureaus(dir: &Path) -> anyhow::Result<Vec<BureauSettings>> {
             dir.display()
         );
     }
-    Ok(bureaus)
+    Ok((bureaus, read))
 }
 
 fn check_bureau(file: &Path, b: &BureauSettings) -> anyhow::Result<()> {

@@ -82,6 +82,7 @@ pub fn bureau_rules(settings: &Settings) -> anyhow::Result<BTreeMap<String, Bure
                 calendar: b.calendar()?,
                 deadlines: b.deadlines.clone(),
                 export: b.export.clone(),
+                council_dates: b.council_dates.clone(),
             },
         );
     }
@@ -120,6 +121,7 @@ impl Application {
         };
         let auth = AuthSettings {
             secure_cookies: settings.server.secure_cookies,
+            trusted_proxies: settings.server.trusted_proxy_networks()?,
             ..AuthSettings::default()
         };
         let state = AppState {

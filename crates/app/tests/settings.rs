@@ -145,3 +145,190 @@ fn an_environment_file_layers_over_the_defaults() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
+
+/// The bytes of every shipped file under `dir`, to show nothing wrote to them.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = vec![(
+        dir.join("default.toml"),
+        std::fs::read(dir.join("default.toml")).unwrap(),
+    )];
+    for entry in std::fs::read_dir(dir.join("bureaus")).unwrap() {
+        let path = entry.unwrap().path();
+        files.push((path.clone(), std::fs::read(&path).unwrap()));
+    }
+    files.sort();
+    files
+}
+
+/// A local settings folder for 東海北陸: the bureau in use, its 地医協 dates and its
+/// staff's address — the settings an upgrade must not overwrite.
+fn write_local(local: &Path) {
+    std::fs::create_dir_all(local.join("bureaus")).unwrap();
+    std::fs::write(
+        local.join("local.toml"),
+        "[app]\ndefault_bureau = \"tokai-hokuriku\"\nbureaus = [\"tokai-hokuriku\"]\n\n\
+         [server]\nbind = \"127.0.0.1:7777\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        local.join("bureaus/tokai-hokuriku.toml"),
+        "[council_dates]\n\"23\" = [2027-01-21, 2027-02-18]\n\"21\" = [2027-01-28]\n\n\
+         [recipients]\nstaff = [\"iryo-shido@tokai.example.lg.jp\"]\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_local_file_overrides_shipped_keys_and_the_shipped_files_are_untouched() {
+    let tmp = TempDir::new();
+    let config = tmp.path().join("config");
+    copy_config(&config);
+    let before = snapshot(&config);
+    let local = tmp.path().join("local");
+    write_local(&local);
+
+    let settings = Settings::load_with_local(&config, Some(&local)).unwrap();
+    // local.toml wins over default.toml …
+    assert_eq!(settings.server.bind, "127.0.0.1:7777");
+    assert_eq!(settings.app.default_bureau, "tokai-hokuriku");
+    assert_eq!(settings.app.bureaus, ["tokai-hokuriku"]);
+    // … and keys it does not name keep their shipped values.
+    assert_eq!(settings.database.max_connections, 8);
+    // The local bureau file overrides key by key.
+    let tokai = settings.bureau("tokai-hokuriku").unwrap();
+    assert_eq!(
+        tokai.council_dates["23"],
+        [
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 21).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2027, 2, 18).unwrap()
+        ]
+    );
+    assert_eq!(tokai.recipients.staff, ["iryo-shido@tokai.example.lg.jp"]);
+    assert_eq!(
+        tokai.recipients.implementing_body,
+        ["jisshi-kikan@uketsuke.localhost"],
+        "a key the local file does not name stays as shipped"
+    );
+    assert_eq!(tokai.offices.len(), 6, "the shipped offices remain");
+    assert_eq!(tokai.name, "東海北陸厚生局");
+    assert!(
+        settings
+            .bureau("kanto-shinetsu")
+            .unwrap()
+            .council_dates
+            .is_empty(),
+        "other bureaus are not touched"
+    );
+    assert!(
+        settings
+            .origin
+            .files
+            .contains(&local.join("bureaus/tokai-hokuriku.toml"))
+    );
+    assert_eq!(snapshot(&config), before, "no shipped file was written");
+
+    // Without the local folder, the shipped values are back.
+    let shipped = Settings::load_with_local(&config, None).unwrap();
+    assert_eq!(shipped.server.bind, "127.0.0.1:8080");
+    assert!(
+        shipped
+            .bureau("tokai-hokuriku")
+            .unwrap()
+            .council_dates
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_mistake_in_a_local_file_names_that_file_and_the_key() {
+    let tmp = TempDir::new();
+    let config = tmp.path().join("config");
+    copy_config(&config);
+    let local = tmp.path().join("local");
+    write_local(&local);
+    std::fs::write(
+        local.join("bureaus/tokai-hokuriku.toml"),
+        "[council_dates]\n\"13\" = [2027-01-21]\n",
+    )
+    .unwrap();
+    let err = format!(
+        "{:#}",
+        Settings::load_with_local(&config, Some(&local)).unwrap_err()
+    );
+    assert!(err.contains("local/bureaus/tokai-hokuriku.toml"), "{err}");
+    assert!(
+        err.contains("council_dates") && err.contains("管轄ではありません"),
+        "{err}"
+    );
+
+    std::fs::write(local.join("bureaus/tokai-hokuriku.toml"), "[recipientz]\n").unwrap();
+    let err = format!(
+        "{:#}",
+        Settings::load_with_local(&config, Some(&local)).unwrap_err()
+    );
+    assert!(
+        err.contains("tokai-hokuriku.toml") && err.contains("recipientz"),
+        "{err}"
+    );
+
+    let missing = tmp.path().join("nowhere");
+    let err = format!(
+        "{:#}",
+        Settings::load_with_local(&config, Some(&missing)).unwrap_err()
+    );
+    assert!(err.contains("nowhere"), "{err}");
+}
+
+#[test]
+fn the_bureaus_in_use_are_the_setting_or_those_with_accounts_or_all() {
+    let tmp = TempDir::new();
+    let config = tmp.path().join("config");
+    copy_config(&config);
+    let all = Settings::load_with_local(&config, None).unwrap();
+    let ids = |s: &Settings, with: &[&str]| -> Vec<String> {
+        let with: Vec<String> = with.iter().map(|s| (*s).to_owned()).collect();
+        s.bureaus_in_use(&with)
+            .iter()
+            .map(|b| b.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(&all, &[]).len(), 8, "no account anywhere: every bureau");
+    assert_eq!(
+        ids(&all, &["kinki"]),
+        ["kinki"],
+        "the bureaus with accounts"
+    );
+
+    let local = tmp.path().join("local");
+    write_local(&local);
+    let chosen = Settings::load_with_local(&config, Some(&local)).unwrap();
+    assert_eq!(ids(&chosen, &[]), ["tokai-hokuriku"]);
+    assert_eq!(
+        ids(&chosen, &["kinki"]),
+        ["tokai-hokuriku"],
+        "the setting wins over accounts"
+    );
+
+    std::fs::write(
+        local.join("local.toml"),
+        "[app]\nbureaus = [\"tokai-hokuriku\"]\n",
+    )
+    .unwrap();
+    let err = format!(
+        "{:#}",
+        Settings::load_with_local(&config, Some(&local)).unwrap_err()
+    );
+    assert!(
+        err.contains("app.default_bureau") && err.contains("app.bureaus"),
+        "{err}"
+    );
+    std::fs::write(local.join("local.toml"), "[app]\nbureaus = [\"tokai\"]\n").unwrap();
+    let err = format!(
+        "{:#}",
+        Settings::load_with_local(&config, Some(&local)).unwrap_err()
+    );
+    assert!(
+        err.contains("tokai") && err.contains("app.bureaus"),
+        "{err}"
+    );
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 /// What a file may be at most. Every check happens before the data is held in
 /// memory: the byte length first, then the zip central directory (or the OLE
 /// container of an .xls), then the cells while they stream in.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Size of the file itself (default 20 MiB).

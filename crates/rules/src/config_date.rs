@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 /// A `YYYY-MM-DD` date from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct ConfigDate(pub(crate) NaiveDate);
+pub struct ConfigDate(pub NaiveDate);
 
 impl<'de> de::Deserialize<'de> for ConfigDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -22,4 +22,5 @@ pub mod eligibility;
 mod error;
 pub mod numbering;
 
+pub use config_date::ConfigDate;
 pub use error::{Error, Result};

@@ -22,6 +22,28 @@ pub struct BureauRules {
     pub deadlines: uketsuke_rules::deadlines::DeadlineConfig,
     /// The columns of its 新規指定医療機関一覧表.
     pub export: uketsuke_export::ListLayout,
+    /// 地医協の開催予定日 from its configuration, by prefecture code.
+    pub council_dates: std::collections::BTreeMap<String, Vec<chrono::NaiveDate>>,
+}
+
+impl BureauRules {
+    /// The next planned 地医協 date of each prefecture on or after `today`, soonest
+    /// first (prefectures with no date ahead are left out).
+    pub fn next_council_dates(&self, today: chrono::NaiveDate) -> Vec<(String, chrono::NaiveDate)> {
+        let mut next: Vec<(String, chrono::NaiveDate)> = self
+            .council_dates
+            .iter()
+            .filter_map(|(prefecture, dates)| {
+                dates
+                    .iter()
+                    .filter(|d| **d >= today)
+                    .min()
+                    .map(|d| (prefecture.clone(), *d))
+            })
+            .collect();
+        next.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        next
+    }
 }
 
 /// A bureau as configured.

@@ -324,6 +324,47 @@ pub async fn resend(
     Ok(after)
 }
 
+/// Makes a queued message due now (今すぐ送信), audited as `outbox.send_now`: after SMTP
+/// came back, an operator need not wait for the backoff. Only a `queued` row can be
+/// brought forward; a sent or dead one is resent with [`resend`] instead.
+pub async fn send_now(
+    db: &sea_orm::DatabaseConnection,
+    row: &outbox::Model,
+    actor: &crate::audit::Actor,
+) -> Result<outbox::Model> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let changed = outbox::Entity::update_many()
+        .col_expr(outbox::Column::NextAttemptAt, now.into())
+        .col_expr(outbox::Column::UpdatedAt, now.into())
+        .filter(outbox::Column::Id.eq(row.id))
+        .filter(outbox::Column::Status.eq(status::QUEUED))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        txn.rollback().await?;
+        return Err(Error::Invalid(format!(
+            "このメール（ID {}）は送信待ちではないため、今すぐ送信できません（送信済・送信不能のメールは「再送」を使います）",
+            row.id
+        )));
+    }
+    crate::audit::record(
+        &txn,
+        actor,
+        "outbox.send_now",
+        "outbox",
+        row.id,
+        Some(serde_json::json!({ "next_attempt_at": row.next_attempt_at })),
+        Some(serde_json::json!({ "next_attempt_at": now })),
+    )
+    .await?;
+    let after = find(&txn, row.id).await?.ok_or(Error::NotFound)?;
+    txn.commit().await?;
+    Ok(after)
+}
+
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }

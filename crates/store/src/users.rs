@@ -328,3 +328,76 @@ pub async fn unlock<C: ConnectionTrait>(
     audit::record(conn, actor, "user.unlock", "user", account.id, None, None).await?;
     Ok(account)
 }
+
+/// Every account, by bureau and username (`uketsuke user list`).
+pub async fn all<C: ConnectionTrait>(conn: &C) -> Result<Vec<user::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::BureauId)
+        .order_by_asc(user::Column::Username)
+        .all(conn)
+        .await?)
+}
+
+/// Disables (`active = false`) or enables an account, audited as `user.disable` /
+/// `user.enable`. A disabled account cannot sign in, its API tokens stop working, and
+/// every session it has ends here.
+pub async fn set_active<C: ConnectionTrait>(
+    conn: &C,
+    account: user::Model,
+    active: bool,
+    actor: &Actor,
+) -> Result<user::Model> {
+    let id = account.id;
+    let before = account.active;
+    let mut row: user::ActiveModel = account.into();
+    row.active = Set(active);
+    if active {
+        // Enabling starts afresh: no lock, no failures carried over.
+        row.failed_logins = Set(0);
+        row.locked_until = Set(None);
+    }
+    row.updated_at = Set(Utc::now());
+    let account = row.update(conn).await?;
+    if !active {
+        delete_sessions_of(conn, id).await?;
+    }
+    audit::record(
+        conn,
+        actor,
+        if active {
+            "user.enable"
+        } else {
+            "user.disable"
+        },
+        "user",
+        id,
+        Some(serde_json::json!({ "active": before })),
+        Some(serde_json::json!({ "active": active })),
+    )
+    .await?;
+    Ok(account)
+}
+
+/// Sets a new password chosen by an administrator (`uketsuke user reset-password`):
+/// the lock is lifted, the failure count reset and every session ends. Audited as
+/// `user.password_reset`, without the hash.
+pub async fn reset_password<C: ConnectionTrait>(
+    conn: &C,
+    account: user::Model,
+    password_hash: String,
+    actor: &Actor,
+) -> Result<user::Model> {
+    let id = account.id;
+    let now = Utc::now();
+    let mut row: user::ActiveModel = account.into();
+    row.password_hash = Set(password_hash);
+    row.password_changed_at = Set(now);
+    row.failed_logins = Set(0);
+    row.locked_until = Set(None);
+    row.updated_at = Set(now);
+    let account = row.update(conn).await?;
+    delete_sessions_of(conn, id).await?;
+    audit::record(conn, actor, "user.password_reset", "user", id, None, None).await?;
+    Ok(account)
+}

@@ -95,7 +95,7 @@ pub async fn login(
     if let Some(ip) = client.0
         && state.login_throttle.blocked(ip, started)
     {
-        tracing::warn!(client = %ip, "login throttled");
+        tracing::warn!(client = %ip, "login throttled: too many failures from this address");
         let page = login_page(
             &state,
             &form.csrf,
@@ -115,18 +115,22 @@ pub async fn login(
     match user {
         Some(user) if password_ok && !users::is_locked(&user, now) => {
             let user = users::record_successful_login(&state.db, user, now).await?;
-            tracing::info!(user_id = user.id, "login");
+            tracing::info!(user_id = user.id, client = ?client.0, "login");
             // A new session id on login, so a planted cookie is worth nothing.
             let (_, jar) = Session::start(&state, jar, Some(user.id)).await?;
             let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/login"));
             Ok((jar, Redirect::to("/dashboard")).into_response())
         }
         user => {
+            // Logged with the client address; never the password, and never the name
+            // typed (personal data): only the account's id when the account exists.
+            let client_addr = client.0.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
             if let Some(user) = user {
-                let locked = users::is_locked(&user, now);
+                let was_locked = users::is_locked(&user, now);
                 let id = user.id;
+                let mut locked_now = false;
                 if !password_ok {
-                    users::record_failed_login(
+                    let after = users::record_failed_login(
                         &state.db,
                         user,
                         state.auth.max_failures,
@@ -134,10 +138,19 @@ pub async fn login(
                         now,
                     )
                     .await?;
+                    locked_now = !was_locked && users::is_locked(&after, now);
                 }
-                tracing::info!(user_id = id, locked, client = ?client.0, "login failed");
+                tracing::warn!(
+                    user_id = id,
+                    locked = was_locked,
+                    client = %client_addr,
+                    "login failed"
+                );
+                if locked_now {
+                    tracing::warn!(user_id = id, client = %client_addr, "account locked after repeated failed logins");
+                }
             } else {
-                tracing::info!(client = ?client.0, "login failed: no such active account");
+                tracing::warn!(client = %client_addr, "login failed: no such active account");
             }
             if let Some(ip) = client.0 {
                 state.login_throttle.failed(ip, std::time::Instant::now());

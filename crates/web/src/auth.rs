@@ -30,6 +30,8 @@ pub struct AuthSettings {
     pub max_failures: i32,
     /// How long a lock lasts.
     pub lock_for: TimeDelta,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (信頼するプロキシ).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for AuthSettings {
@@ -39,6 +41,7 @@ impl Default for AuthSettings {
             session_ttl: TimeDelta::hours(8),
             max_failures: 5,
             lock_for: TimeDelta::minutes(15),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -29,6 +29,13 @@ pub struct CaseLine {
     pub date_iso: String,
 }
 
+/// A planned 地医協 (開催予定日), from the bureau's `[council_dates]`.
+pub struct PlannedCouncil {
+    pub prefecture: String,
+    pub date_wareki: String,
+    pub date_iso: String,
+}
+
 pub struct StatusCount {
     pub status: &'static str,
     pub label: &'static str,
@@ -44,6 +51,8 @@ pub struct DashboardPage {
     due_soon: Vec<CaseLine>,
     overdue: Vec<CaseLine>,
     next_council: Option<String>,
+    /// The next planned 地医協 date of each prefecture (from the bureau's settings).
+    planned_councils: Vec<PlannedCouncil>,
     awaiting_council: usize,
     past_designation: Vec<CaseLine>,
     /// Approved facilities of past sessions not yet in a list sent to the 実施機関.
@@ -74,6 +83,26 @@ pub async fn dashboard(
 
     let summary =
         uketsuke_store::dashboard::summary(&state.db, &user.scope(), today, soon_limit).await?;
+    // An account limited to one office sees its office's prefectures only.
+    let office_prefectures: Option<Vec<String>> = match user.user.office_id {
+        Some(id) => uketsuke_store::bureaus::find_office(&state.db, id)
+            .await?
+            .map(|o| o.prefectures.split(',').map(str::to_owned).collect()),
+        None => None,
+    };
+    let planned_councils = state
+        .bureau(&bureau)
+        .map(|b| b.next_council_dates(today))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(code, _)| office_prefectures.as_ref().is_none_or(|p| p.contains(code)))
+        .map(|(code, date)| PlannedCouncil {
+            prefecture: uketsuke_domain::Prefecture::parse(&code)
+                .map_or(code, |p| p.name().to_owned()),
+            date_wareki: format_wareki(date),
+            date_iso: date.format("%Y-%m-%d").to_string(),
+        })
+        .collect();
     let unsent = uketsuke_store::council::unlisted_count(&state.db, &user.scope(), today).await?;
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &user),
@@ -100,6 +129,7 @@ pub async fn dashboard(
         next_council: summary
             .next_council
             .map(|c| format!("{}（{}）", format_wareki(c.held_on), c.name)),
+        planned_councils,
         awaiting_council: summary.awaiting_council,
         past_designation: summary
             .past_designation

@@ -1,6 +1,7 @@
 //! The delivery log (送信記録) and the 未指定 review (未指定の確認): what the mailer sent
-//! or could not send, with 再送 for an approver; and the requests whose designation date
-//! has passed with no approval, which an approver confirms as 「8. 未指定」 one by one.
+//! or could not send, when a queued message is next tried, with 再送 for an approver and
+//! 今すぐ送信 for an administrator; and the requests whose designation date has passed
+//! with no approval, which an approver confirms as 「8. 未指定」 one by one.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,6 +18,7 @@ use crate::auth::CurrentUser;
 use crate::error::Error;
 use crate::layout::Layout;
 use crate::state::AppState;
+use crate::view::jst as jst_wareki;
 use crate::view::{jst_minute as jst, percent};
 
 /// One message in the log.
@@ -31,7 +33,11 @@ pub struct Delivery {
     pub attempts: i32,
     pub last_error: String,
     pub sent: String,
+    /// 次回の送信予定 (a queued message only), in 和暦 with the time.
+    pub next_attempt: String,
     pub can_resend: bool,
+    /// A queued message an administrator may send now (今すぐ送信).
+    pub can_send_now: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -40,6 +46,14 @@ pub struct DeliveriesPage {
     layout: Layout,
     deliveries: Vec<Delivery>,
     approver: bool,
+    admin: bool,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    now: Option<i64>,
 }
 
 /// `GET /deliveries`.
@@ -47,9 +61,11 @@ pub struct DeliveriesPage {
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<NoticeQuery>,
 ) -> Result<DeliveriesPage, Error> {
     let rows = outbox::recent(&state.db, &user.user.bureau_id, 200).await?;
     let approver = user.role >= Role::Approver;
+    let admin = user.role >= Role::Admin;
     let deliveries = rows
         .into_iter()
         .map(|r| {
@@ -64,6 +80,12 @@ pub async fn list(
                 status_label: outbox::status::label(&r.status),
                 can_resend: approver
                     && (r.status == outbox::status::SENT || r.status == outbox::status::DEAD),
+                can_send_now: admin && r.status == outbox::status::QUEUED,
+                next_attempt: if r.status == outbox::status::QUEUED {
+                    jst_wareki(r.next_attempt_at)
+                } else {
+                    String::new()
+                },
                 status: r.status,
                 attempts: r.attempts,
                 last_error: r.last_error.unwrap_or_default(),
@@ -75,6 +97,12 @@ pub async fn list(
         layout: Layout::signed_in(&state, &user),
         deliveries,
         approver,
+        admin,
+        notice: query.now.map(|id| {
+            format!(
+                "メール（ID {id}）を送信の対象にしました。次の送信処理（通常1分以内）で送信します。"
+            )
+        }),
     })
 }
 
@@ -97,6 +125,22 @@ pub async fn resend(
     user.require_bureau(row.bureau_id.as_deref().unwrap_or_default())?;
     outbox::resend(&state.db, &row, &user.actor()).await?;
     Ok(Redirect::to("/deliveries"))
+}
+
+/// `POST /deliveries/{id}/send-now` (管理): makes a queued message due now, audited.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, outbox_id = id))]
+pub async fn send_now(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Redirect, Error> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Admin)?;
+    let row = outbox::find(&state.db, id).await?.ok_or(Error::NotFound)?;
+    user.require_bureau(row.bureau_id.as_deref().unwrap_or_default())?;
+    outbox::send_now(&state.db, &row, &user.actor()).await?;
+    Ok(Redirect::to(&format!("/deliveries?now={id}")))
 }
 
 /// A request to confirm as 未指定.

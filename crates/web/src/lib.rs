@@ -4,7 +4,8 @@
 //! - [`state`]: what every handler can reach (the database, the bureaus' settings);
 //! - [`auth`]: passwords, sessions, CSRF and roles; [`account`]: login, logout, password;
 //! - [`layout`]: the frame every page shares; [`dashboard`]: the staff's first page;
-//! - [`deliveries`]: the delivery log with 再送, and the 未指定 review;
+//! - [`deliveries`]: the delivery log with 再送 and 今すぐ送信, and the 未指定 review;
+//! - [`access_log`]: one log line per request (route, status, latency, client);
 //! - [`cases`]: finding cases (filters, search, paging, .xlsx/CSV) and the case page;
 //! - [`routes`]: the router, its security headers, and the pages themselves;
 //! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 無効化);
@@ -20,6 +21,7 @@
 //! The pages hold no queries of their own: they read and write through the store
 //! ([`uketsuke_store`]), and saving forms as requests is [`uketsuke_store::intake`].
 
+pub mod access_log;
 pub mod account;
 pub mod actions;
 pub mod admin;

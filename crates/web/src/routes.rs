@@ -21,6 +21,7 @@ pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Builds the application's router.
 pub fn router(state: AppState) -> Router {
+    let trusted_proxies = std::sync::Arc::new(state.auth.trusted_proxies.clone());
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}/resend", post(deliveries::resend))
+        .route("/deliveries/{id}/send-now", post(deliveries::send_now))
         .route("/not-designated", get(deliveries::proposals))
         .route("/not-designated/{id}", post(deliveries::confirm))
         .route(
@@ -99,6 +101,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
+        ))
+        .layer(axum::middleware::from_fn(crate::access_log::log))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            crate::access_log::client_address,
         ))
         .with_state(state);
     for (name, value) in headers {
