@@ -18,29 +18,6 @@ async fn not_designated(app: &TestApp) -> reception_request::Model {
         .expect("the demo's 8. 未指定 case")
 }
 
-async fn sign_in(app: &TestApp, client: &reqwest::Client, username: &str, password: &str) {
-    let page = client
-        .get(format!("{}/login", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = uketsuke_tests::csrf_of(&page);
-    let response = client
-        .post(format!("{}/login", app.base_url))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_not_designated_number_is_listed_downloaded_and_recorded_as_reflected_once() {
     let app = TestApp::spawn_with(true).await;
@@ -211,8 +188,7 @@ async fn only_a_case_of_one_s_own_office_that_ended_as_not_designated_can_be_rec
     sea_orm::ActiveModelTrait::update(user, &app.db)
         .await
         .unwrap();
-    let other = TestApp::client_for(&app);
-    sign_in(&app, &other, "chiba-tanto", &password).await;
+    let other = app.browser_signed_in("chiba-tanto", &password).await;
     let page = other
         .get(format!("{}/not-designated", app.base_url))
         .send()
