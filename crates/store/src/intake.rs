@@ -118,18 +118,16 @@ pub async fn save_forms(
 }
 
 /// Saves in one transaction. A save that lost a race with an identical one (the unique
-/// index of migration 8 refused a row) is run once more, and then finds those requests
-/// already present: a double click or a retry saves once.
+/// index of migration 8 refused a row, or SQLite's write lock was taken meanwhile) is run
+/// again, and then finds those requests already present: a double click or a retry
+/// saves once.
 async fn save(
     db: &DatabaseConnection,
     intake: &Intake<'_>,
     forms: &[(&RequestForm, Prefecture)],
     actor: &Actor,
 ) -> crate::Result<Saved> {
-    match save_once(db, intake, forms, actor).await {
-        Err(e) if e.is_unique_violation() => save_once(db, intake, forms, actor).await,
-        other => other,
-    }
+    crate::issuance::retrying(|| save_once(db, intake, forms, actor)).await
 }
 
 async fn save_once(

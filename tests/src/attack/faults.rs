@@ -247,7 +247,7 @@ pub async fn kill_mid_dispatch(ctx: &Ctx) -> anyhow::Result<Tally> {
 /// gives each request exactly once.
 pub async fn kill_mid_import(ctx: &Ctx) -> anyhow::Result<Tally> {
     let mut t = Tally::new();
-    let rows = if ctx.fast { 600 } else { 3000 };
+    let rows = if ctx.fast { 600 } else { 2000 };
     let count = |tag: String| async move {
         anyhow::Ok(
             reception_request::Entity::find()
@@ -283,7 +283,7 @@ pub async fn kill_mid_import(ctx: &Ctx) -> anyhow::Result<Tally> {
     let fractions: &[f64] = if ctx.fast {
         &[0.5, 0.85]
     } else {
-        &[0.2, 0.4, 0.6, 0.75, 0.85, 0.9, 0.95, 0.98]
+        &[0.3, 0.6, 0.85, 0.95, 0.99]
     };
     let mut mid = 0;
     for (k, f) in fractions.iter().enumerate() {
@@ -316,12 +316,19 @@ pub async fn kill_mid_import(ctx: &Ctx) -> anyhow::Result<Tally> {
             )
         });
         // Again, to the end: every request once.
+        let again = Instant::now();
         let out = ctx.bin.run(
             &ctx.db.url,
             ctx.smtp.port,
             &["import", "--valid-rows", path_s.as_str()],
         )?;
         let n = count(tag.clone()).await?;
+        eprintln!(
+            "      killed at {:.0}% ({}), re-import {:.1} s",
+            f * 100.0,
+            if running { "running" } else { "already ended" },
+            again.elapsed().as_secs_f64()
+        );
         t.check(n == rows as u64, || {
             format!(
                 "re-import after the kill: {n} of {rows} ({})",
