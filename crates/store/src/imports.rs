@@ -307,8 +307,8 @@ pub fn needs_heartbeat(db: &sea_orm::DatabaseConnection) -> bool {
 
 /// Runs job `job`: saves the placed forms in one transaction that also records the
 /// result and drops the upload — together or not at all. A save that lost a race with
-/// an identical one (a unique index refused a row) runs once more and then finds those
-/// requests already present.
+/// an identical one (a unique index refused a row, or SQLite's write lock was taken
+/// meanwhile) runs again and then finds those requests already present.
 pub async fn save(
     db: &sea_orm::DatabaseConnection,
     job: &import_job::Model,
@@ -317,12 +317,7 @@ pub async fn save(
     actor: &Actor,
     progress: &AtomicUsize,
 ) -> Result<JobResult> {
-    match save_once(db, job, intake, forms, actor, progress).await {
-        Err(e) if e.is_unique_violation() => {
-            save_once(db, job, intake, forms, actor, progress).await
-        }
-        other => other,
-    }
+    crate::issuance::retrying(|| save_once(db, job, intake, forms, actor, progress)).await
 }
 
 async fn save_once(

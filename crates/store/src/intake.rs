@@ -135,24 +135,22 @@ pub async fn save_forms(
 }
 
 /// Saves placed forms in one transaction. A save that lost a race with an identical one
-/// (the unique index of migration 8 refused a row) is run once more, and then finds those
-/// requests already present: a double click or a retry saves once.
+/// (the unique index of migration 8 refused a row, or SQLite's write lock was taken
+/// meanwhile) is run again, and then finds those requests already present: a double
+/// click or a retry saves once.
 async fn save(
     db: &DatabaseConnection,
     intake: &Intake<'_>,
     forms: &[(&RequestForm, Prefecture)],
     actor: &Actor,
 ) -> crate::Result<Saved> {
-    let attempt = async || {
+    crate::issuance::retrying(|| async {
         let txn = db.begin().await?;
         let saved = save_in(&txn, intake, forms, actor, None).await?;
         txn.commit().await?;
-        Ok::<_, crate::Error>(saved)
-    };
-    match attempt().await {
-        Err(e) if e.is_unique_violation() => attempt().await,
-        other => other,
-    }
+        Ok(saved)
+    })
+    .await
 }
 
 /// How many keys one duplicate look-up asks for (well under SQLite's and PostgreSQL's

@@ -412,7 +412,7 @@ fn exhausted(district: District) -> Error {
 
 /// Runs `attempt` until it succeeds or fails for a reason other than a collision with a
 /// concurrent issuance (a unique violation, or SQLite's busy lock).
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,

@@ -68,15 +68,7 @@ pub async fn record(
     caller: &Caller,
     id: i32,
 ) -> Result<reception_request::Model> {
-    for attempt in 1..=50u64 {
-        match record_once(db, caller, id).await {
-            Err(Error::Db(e)) if crate::error::is_retryable(&e) => {
-                tokio::time::sleep(std::time::Duration::from_millis(attempt.min(10) * 3)).await;
-            }
-            other => return other,
-        }
-    }
-    Err(Error::Conflict)
+    crate::issuance::retrying(|| record_once(db, caller, id)).await
 }
 
 async fn record_once(
