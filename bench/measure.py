@@ -351,7 +351,10 @@ def big_cell_workbook(path, cell_mib=150):
     """The issue's hostile upload: a small .xlsx (well under every size limit) whose one
     shared string expands to `cell_mib` MiB."""
     import zipfile
-    text = "あ" * (cell_mib * 1024 * 1024 // 3)
+    # Random あ/い: one bit of entropy per 3-byte character, so the cell compresses about
+    # 20 times — within the default limits (20 MiB file, ratio 100), as in the issue.
+    table = ["".join("あい"[(b >> k) & 1] for k in range(8)) for b in range(256)]
+    text = "".join(table[b] for b in os.urandom(cell_mib * 1024 * 1024 // 24))
     parts = {
         "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
         "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
@@ -360,7 +363,7 @@ def big_cell_workbook(path, cell_mib=150):
         "xl/worksheets/sheet1.xml": '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>',
         "xl/sharedStrings.xml": '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>' + text + "</t></si></sst>",
     }
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for name, body in parts.items():
             z.writestr(name, body)
 

@@ -352,21 +352,26 @@ pub async fn duplicates(ctx: &Ctx) -> anyhow::Result<Tally> {
                 barrier.wait().await;
                 b.post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
                     .await
-                    .map(|p| p.status)
+                    .map(|p| (p.status, p.location))
             }));
         }
-        let mut statuses = Vec::new();
+        let mut answers = Vec::new();
         for task in tasks {
-            statuses.push(task.await??);
+            answers.push(task.await??);
         }
-        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        // Every confirmation is sent to the one import job that saves the file.
         t.check(
-            ok == 1
-                && statuses
-                    .iter()
-                    .all(|s| *s == StatusCode::OK || *s == StatusCode::UNPROCESSABLE_ENTITY),
-            || format!("confirm ×{n}: {statuses:?}"),
+            answers.iter().all(|(status, location)| {
+                *status == StatusCode::SEE_OTHER
+                    && location.starts_with("/requests/upload/jobs/")
+                    && *location == answers[0].1
+            }),
+            || format!("confirm ×{n}: {answers:?}"),
         );
+        let job = clerk.get(&answers[0].1).await?;
+        t.check(job.text().contains("3件を登録しました"), || {
+            format!("the import job's page after confirm ×{n}: {}", job.status)
+        });
         let mut saved = 0;
         for i in 0..3 {
             saved += count(format!("{tag}医院{i:05}")).await?;
