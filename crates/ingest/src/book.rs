@@ -305,8 +305,48 @@ fn check_shared_strings<R: Read + std::io::Seek>(
                 }
             }
         }
+        // calamine holds each shared string whole: a string far over the cell limit is
+        // refused here, streamed through a small buffer, before it is ever held.
+        let Ok(entry) = archive.by_index(i) else {
+            continue;
+        };
+        if longest_text_run(entry)
+            .is_some_and(|bytes| bytes > MAX_BYTES_PER_CHAR * limits.max_cell_chars)
+        {
+            return Err(Error::CellTooLong {
+                file: file.to_owned(),
+                sheet: "共有文字列".to_owned(),
+                cell: String::new(),
+                limit: limits.max_cell_chars,
+            });
+        }
     }
     Ok(())
+}
+
+/// Bytes one character may take in the XML text (UTF-8, or a character reference):
+/// a run of text longer than this many bytes per allowed character is surely too long.
+const MAX_BYTES_PER_CHAR: usize = 8;
+
+/// The longest run of bytes between markup (`>` … `<`) in an XML stream, read through
+/// a small buffer; `None` if the stream cannot be read.
+fn longest_text_run(mut xml: impl Read) -> Option<usize> {
+    let mut buf = [0u8; 64 * 1024];
+    let (mut longest, mut run) = (0usize, 0usize);
+    loop {
+        let n = xml.read(&mut buf).ok()?;
+        if n == 0 {
+            return Some(longest.max(run));
+        }
+        for &b in &buf[..n] {
+            if b == b'<' || b == b'>' {
+                longest = longest.max(run);
+                run = 0;
+            } else {
+                run += 1;
+            }
+        }
+    }
 }
 
 /// The rows seen in one sheet.

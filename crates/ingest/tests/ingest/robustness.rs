@@ -459,3 +459,27 @@ fn a_cell_longer_than_excel_allows_is_refused_naming_the_cell() {
     });
     assert!(read_requests("x.xlsx", &fine, &Limits::default()).is_ok());
 }
+
+#[test]
+fn a_shared_string_far_over_the_cell_limit_is_refused_before_it_is_held() {
+    // Ten times Excel's limit: refused while the shared strings stream through a small
+    // buffer, before calamine would hold the string whole.
+    let written = xlsx(|ws| {
+        ws.write_string(0, 0, "名称").unwrap();
+        ws.write_string(2, 1, "PLACEHOLDER").unwrap();
+    });
+    let long = "あ".repeat(327_670);
+    let entries: Vec<(String, Vec<u8>)> = unzip(&written)
+        .into_iter()
+        .map(|(name, bytes)| {
+            let text = String::from_utf8_lossy(&bytes).replace("PLACEHOLDER", &long);
+            (name, text.into_bytes())
+        })
+        .collect();
+    let e = refusal(&rezip(&entries), &Limits::default());
+    assert!(
+        matches!(&e, Error::CellTooLong { sheet, limit: 32_767, .. } if sheet == "共有文字列"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("文字数が上限の32767字"), "{e}");
+}
