@@ -546,7 +546,7 @@ def uploads_section(measured, scale):
     return lines
 
 
-def write(results, n, issued, boot, exported, loaded, scale):
+def write(results, n, issued, boot, exported, loaded, scale, uploaded):
     (u_name, u, _), (_, c, _), (_, o, _) = results
     lines = [
         "# Benchmarks",
@@ -616,6 +616,7 @@ def write(results, n, issued, boot, exported, loaded, scale):
     ]
     lines += export_section(*exported)
     lines += web_section(loaded, scale)
+    lines += uploads_section(uploaded, scale[:2])
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))
@@ -745,7 +746,8 @@ def main():
     issued = issuance(pg_url)
     boot = startup()
     loaded = web(pg_url, facilities, requests, runs, duration)
-    write(ingested, n, issued, boot, exported, loaded, (facilities, requests, runs, duration))
+    uploaded = uploads(pg_url, facilities, requests)
+    write(ingested, n, issued, boot, exported, loaded, (facilities, requests, runs, duration), uploaded)
 
 
 if __name__ == "__main__":
