@@ -518,6 +518,30 @@ mod tests {
         Prefecture::from_code(code).expect("valid prefecture")
     }
 
+    #[test]
+    fn check_rules_have_their_ids_labels_and_display() {
+        let shown: Vec<(&str, &str, String)> = [
+            CheckRule::NineDigit,
+            CheckRule::SixDigit,
+            CheckRule::CombinedDental,
+        ]
+        .iter()
+        .map(|r| (r.as_str(), r.label(), r.to_string()))
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                ("9-digit", "9桁方式", "9-digit".to_owned()),
+                ("6-digit", "6桁方式", "6-digit".to_owned()),
+                (
+                    "combined-dental",
+                    "医科歯科併設",
+                    "combined-dental".to_owned()
+                ),
+            ]
+        );
+    }
+
     fn parse_ok(input: &str) -> InstitutionCode {
         InstitutionCode::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"))
     }
