@@ -41,6 +41,15 @@ impl TempDir {
         }
     }
 
+    /// A folder with a SQLite database whatever `TEST_DATABASE_URL` says: for the tests
+    /// that are about SQLite files themselves (a backup into a `.sqlite` file).
+    pub fn sqlite() -> Self {
+        let tmp = Self::new();
+        let url = format!("sqlite://{}/uketsuke.sqlite?mode=rwc", tmp.path.display());
+        let _ = tmp.database.set(url);
+        tmp
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -66,6 +75,7 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         if let (Some(server), Some(url)) = (postgres_server(), self.database.get())
+            && url.starts_with("postgres")
             && let Some(name) = url.rsplit('/').next()
         {
             let name = name.split('?').next().unwrap_or(name);
