@@ -622,6 +622,10 @@ mod tests {
         for (input, hint) in [
             ("", "数字が含まれていません"),
             ("131011004", "9桁です"),
+            (
+                "131011004",
+                "点数表コード（3桁目）が抜けていないか確認してください",
+            ),
             ("0110055", "7桁の医療機関コードだけでは足りません"),
             ("13101100491", "11桁です"),
             ("13101l0049", "「l」"),
@@ -737,6 +741,15 @@ mod tests {
         }
         let mc = MedicalCode7::parse("01,1047,8").expect("7 digits");
         assert_eq!((mc.district(), mc.serial(), mc.check_digit()), (1, 1047, 8));
+        let mc = MedicalCode7::parse("07-1236-8").expect("7 digits");
+        assert_eq!((mc.district(), mc.serial(), mc.check_digit()), (7, 1236, 8));
+    }
+
+    #[test]
+    fn a_code_is_its_digits_as_a_str() {
+        let code = InstitutionCode::parse("13-1-0110049").expect("valid");
+        let text: &str = code.as_ref();
+        assert_eq!(text, "1310110049");
     }
 
     #[test]
