@@ -350,6 +350,27 @@ impl Drop for CliConfig {
     }
 }
 
+/// What a refusal (403) says, so that a role refusal, a CSRF refusal and a refusal for
+/// the case's status (a 422) can be told apart.
+pub mod refusal {
+    /// The page of a form whose CSRF token is not the session's.
+    pub const CSRF: &str = "フォームの有効期限が切れました";
+
+    /// The words of a refusal for a role weaker than `label` (閲覧, 担当, 決裁, 管理).
+    pub fn role(label: &str) -> String {
+        format!("「{label}」以上の権限が必要です")
+    }
+}
+
+/// Asserts that `response` is a 403 whose page says `says`; returns the page.
+pub async fn assert_refused(response: reqwest::Response, says: &str) -> String {
+    let status = response.status();
+    let page = response.text().await.unwrap_or_default();
+    assert_eq!(status, 403, "a refusal saying {says}: {page}");
+    assert!(page.contains(says), "the refusal says {says}: {page}");
+    page
+}
+
 /// The value of the first `name="csrf"` hidden field in a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";

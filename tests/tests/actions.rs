@@ -6,7 +6,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uketsuke_domain::InstitutionCode;
 use uketsuke_store::entities::{issued_number, reception_request};
-use uketsuke_tests::TestApp;
+use uketsuke_tests::{TestApp, assert_refused, refusal};
 
 async fn switch_to(app: &TestApp, username: &str, role: &str) {
     let csrf = app.csrf("/dashboard").await;
@@ -95,13 +95,12 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
     );
     assert_eq!(proposed[0].district, 4);
 
-    assert_eq!(
-        post(&app, &format!("/cases/{id}/approve"), &[])
-            .await
-            .status(),
-        403,
-        "a clerk cannot approve"
-    );
+    // A clerk cannot approve.
+    assert_refused(
+        post(&app, &format!("/cases/{id}/approve"), &[]).await,
+        &refusal::role("決裁"),
+    )
+    .await;
     switch_to(&app, "kessai", "approver").await;
     assert_eq!(
         post(&app, &format!("/cases/{id}/approve"), &[])
@@ -144,20 +143,20 @@ async fn a_request_goes_from_entry_to_designation_with_each_role_checked() {
     assert_eq!(xlsx.status(), 200);
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
 
-    assert_eq!(
+    assert_refused(
         post(
             &app,
             "/council",
             &[
                 ("prefecture", "13"),
                 ("held_on", "令和9年3月18日"),
-                ("request", &id.to_string())
-            ]
+                ("request", &id.to_string()),
+            ],
         )
-        .await
-        .status(),
-        403
-    );
+        .await,
+        &refusal::role("決裁"),
+    )
+    .await;
     switch_to(&app, "kessai", "approver").await;
     let response = post(
         &app,
@@ -213,13 +212,12 @@ async fn a_returned_request_voids_its_proposed_number_and_prints_a_return_letter
     switch_to(&app, "tanto", "clerk").await;
     let id = enter(&app, "返戻される薬局", "pharmacy").await;
     post(&app, &format!("/cases/{id}/propose"), &[("district", "4")]).await;
-    assert_eq!(
-        post(&app, &format!("/cases/{id}/return"), &[("reason", "x")])
-            .await
-            .status(),
-        403,
-        "a clerk cannot return"
-    );
+    // A clerk cannot return.
+    assert_refused(
+        post(&app, &format!("/cases/{id}/return"), &[("reason", "x")]).await,
+        &refusal::role("決裁"),
+    )
+    .await;
     switch_to(&app, "kessai", "approver").await;
     let response = post(
         &app,

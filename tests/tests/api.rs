@@ -284,14 +284,21 @@ async fn bad_input_stale_versions_roles_and_statuses_are_answered_plainly() {
     )
     .await;
     assert_eq!(status, 422, "not allowed from 番号起案中: {body}");
-    let (status, _) = post(
+    let (status, body) = post(
         &app,
         &format!("/api/v1/requests/{id}/approve"),
         &clerk,
         json!({"version": v + 1}),
     )
     .await;
-    assert_eq!(status, 403, "a clerk cannot approve");
+    assert_eq!(status, 403, "a clerk cannot approve: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("「決裁」以上の権限が必要です"),
+        "{body}"
+    );
     let (status, _) = post(
         &app,
         &format!("/api/v1/requests/{id}/designate"),

@@ -2,7 +2,7 @@
 //! server-side sessions, lockout, CSRF on every form, password change, and each bureau
 //! seeing only its own cases.
 
-use uketsuke_tests::TestApp;
+use uketsuke_tests::{TestApp, assert_refused, refusal};
 
 #[tokio::test]
 async fn a_page_for_staff_redirects_to_login_when_nobody_is_signed_in() {
@@ -213,10 +213,10 @@ async fn a_form_without_the_sessions_csrf_token_is_refused() {
             ],
         )
         .await;
-    assert_eq!(response.status(), 403);
+    assert_refused(response, refusal::CSRF).await;
     app.login("sato", &password).await;
     let response = app.post_form("/logout", &[("csrf", "forged")]).await;
-    assert_eq!(response.status(), 403);
+    assert_refused(response, refusal::CSRF).await;
     assert_eq!(app.get("/dashboard").await.status(), 200, "still signed in");
 }
 
@@ -343,16 +343,94 @@ async fn staff_of_another_bureau_see_none_of_its_cases() {
     assert!(html.contains("回答期限を過ぎた依頼（0件）"));
 }
 
+/// The hash the app itself stored for `username`, read from the database.
+async fn stored_hash(app: &TestApp, username: &str) -> String {
+    uketsuke_store::users::find_by_username(&app.db, username)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{username} exists"))
+        .password_hash
+}
+
+/// Checks `password` against a stored PHC string with the argon2 crate itself, not with
+/// the app's own helper.
+fn argon2_accepts(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let parsed = PasswordHash::new(hash).unwrap_or_else(|e| panic!("not a PHC string: {e}"));
+    assert_eq!(parsed.algorithm.as_str(), "argon2id", "{hash}");
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+}
+
 #[tokio::test]
 async fn passwords_are_stored_as_argon2_hashes() {
     let app = TestApp::spawn().await;
-    let password = app.create_user("kato", "admin", "kanto-shinetsu").await;
-    let user = uketsuke_store::users::find_by_username(&app.db, "kato")
+    // An account made through the admin page: its first password is made and hashed by
+    // the app, not by a test helper.
+    let admin_password = app.create_user("kato", "admin", "kanto-shinetsu").await;
+    app.login("kato", &admin_password).await;
+    let csrf = app.csrf("/admin/users").await;
+    let html = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", "shinki"),
+                ("display_name", "新規 花子"),
+                ("role", "clerk"),
+                ("office_id", ""),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let marker = "初期パスワード: <strong class=\"code\">";
+    let start = html.find(marker).expect("the first password is shown") + marker.len();
+    let first = html[start..].split('<').next().unwrap().to_owned();
+    assert!(first.chars().count() >= 12, "{first}");
+    let hash = stored_hash(&app, "shinki").await;
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(&first));
+    assert!(argon2_accepts(&hash, &first), "the shown password verifies");
+    assert!(!argon2_accepts(&hash, "wrong-password-123"));
+
+    // The new account changes its password on the password page: the stored hash is
+    // replaced by one of the new password, salted afresh.
+    let shinki = app.browser_signed_in("shinki", &first).await;
+    let page = shinki
+        .get(format!("{}/password", app.base_url))
+        .send()
         .await
         .unwrap()
+        .text()
+        .await
         .unwrap();
-    assert!(user.password_hash.starts_with("$argon2"));
-    assert!(!user.password_hash.contains(&password));
+    let csrf = uketsuke_tests::csrf_of(&page);
+    let changed = shinki
+        .post(format!("{}/password", app.base_url))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", first.as_str()),
+            ("new", "a-new-and-long-password"),
+            ("confirm", "a-new-and-long-password"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(changed.contains("パスワードを変更しました"), "{changed}");
+    let after = stored_hash(&app, "shinki").await;
+    assert_ne!(after, hash);
+    assert!(after.starts_with("$argon2id$"), "{after}");
+    assert!(argon2_accepts(&after, "a-new-and-long-password"));
+    assert!(
+        !argon2_accepts(&after, &first),
+        "the old password no longer verifies"
+    );
 }
 
 #[tokio::test]
@@ -360,11 +438,8 @@ async fn an_admin_adds_an_account_whose_first_password_works_and_unlocks_a_locke
     let app = TestApp::spawn().await;
     let clerk_password = app.create_user("ippan", "clerk", "kanto-shinetsu").await;
     app.login("ippan", &clerk_password).await;
-    assert_eq!(
-        app.get("/admin/users").await.status(),
-        403,
-        "only 管理 may manage accounts"
-    );
+    // Only 管理 may manage accounts.
+    assert_refused(app.get("/admin/users").await, &refusal::role("管理")).await;
     let csrf = app.csrf("/dashboard").await;
     app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
 

@@ -10,8 +10,8 @@ use uketsuke::dispatch::{self, DispatchReport};
 use uketsuke_mailer::Mailer;
 use uketsuke_store::entities::{council_session, outbox as outbox_row, reception_request};
 use uketsuke_store::outbox::{self, RetryPolicy, status};
-use uketsuke_tests::TestApp;
 use uketsuke_tests::smtp::SmtpSink;
+use uketsuke_tests::{TestApp, assert_refused, refusal};
 
 fn mailer(port: u16) -> Mailer {
     let smtp = uketsuke_mailer::SmtpSettings {
@@ -320,7 +320,7 @@ async fn two_dispatchers_deliver_each_message_exactly_once() {
     assert_eq!(ids.len(), 20);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
     let app = TestApp::spawn_with(true).await;
     let held_on = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(); // a Friday
@@ -387,27 +387,62 @@ async fn the_schedule_runs_a_council_export_on_the_next_open_day_once() {
         ),
         1
     );
-    // Two instances ticking at once, on two threads: the list is made once.
-    let ticks: Vec<_> = (0..2)
-        .map(|_| {
-            let (db, settings) = (app.db.clone(), app.settings.clone());
-            tokio::spawn(async move { uketsuke::jobs::tick(&db, &settings, at(24, 10)).await })
-        })
-        .collect();
-    let mut reports = Vec::new();
-    for tick in ticks {
-        reports.extend(tick.await.unwrap());
+    // Two instances ticking at once, on threads of their own and each with its own
+    // connection pool: the list is made once.
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let db = uketsuke_store::db::connect(&app.database.url, 2)
+            .await
+            .unwrap();
+        let settings = app.settings.clone();
+        let barrier = barrier.clone();
+        instances.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let reports = uketsuke::jobs::tick(&db, &settings, at(24, 10)).await;
+            let _ = db.close().await;
+            reports
+        }));
     }
-    let done: Vec<_> = reports
+    let mut reports = Vec::new();
+    for instance in instances {
+        reports.extend(instance.await.unwrap());
+    }
+    let period = session.id.to_string();
+    let council: Vec<_> = reports
         .iter()
-        .filter(|r| r.job == "council-export" && r.outcome == "done")
+        .filter(|r| r.job == "council-export" && r.period == period)
         .collect();
+    assert_eq!(council.len(), 2, "both instances saw it due: {reports:?}");
+    let done: Vec<_> = council.iter().filter(|r| r.outcome == "done").collect();
     assert_eq!(done.len(), 1, "{reports:?}");
-    // Daily jobs only on open days.
-    let sunday = uketsuke::jobs::due_runs(&app.db, &app.settings, at(22, 12))
+    // The other instance found the period claimed, or the list already made.
+    let other: Vec<_> = council.iter().filter(|r| r.outcome != "done").collect();
+    assert!(
+        other.len() == 1
+            && ["already-done", "nothing-to-send"].contains(&other[0].outcome)
+            && other[0].outbox_id.is_none(),
+        "{reports:?}"
+    );
+    // Daily jobs only on open days: nothing on Sunday the 22nd nor on the holiday of the
+    // 23rd (勤労感謝の日), both daily jobs on Tuesday the 24th (the council's list is sent).
+    for closed in [22, 23] {
+        let due = uketsuke::jobs::due_runs(&app.db, &app.settings, at(closed, 12))
+            .await
+            .unwrap();
+        assert_eq!(due, Vec::<(String, String)>::new(), "2026-11-{closed}");
+    }
+    let tuesday = uketsuke::jobs::due_runs(&app.db, &app.settings, at(24, 12))
         .await
         .unwrap();
-    assert!(sunday.iter().all(|(j, _)| j == "council-export"));
+    assert!(!tuesday.is_empty());
+    for job in ["digest", "not-designated-review"] {
+        assert!(
+            tuesday.iter().any(|(j, _)| j == job),
+            "{job} is due on an open day: {tuesday:?}"
+        );
+    }
+    assert!(tuesday.contains(&("digest".to_owned(), "kanto-shinetsu:2026-11-24".to_owned())));
 }
 
 #[tokio::test]
@@ -480,11 +515,8 @@ async fn the_delivery_log_shows_each_message_and_an_approver_can_resend() {
             &[("csrf", csrf.as_str())],
         )
         .await;
-    assert_eq!(
-        response.status(),
-        403,
-        "the server refuses a viewer's resend"
-    );
+    // The server refuses a viewer's resend.
+    assert_refused(response, &refusal::role("決裁")).await;
 
     let approver_app = &app;
     let csrf_logout = approver_app.csrf("/deliveries").await;

@@ -4,7 +4,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uketsuke_store::entities::reception_request;
-use uketsuke_tests::TestApp;
+use uketsuke_tests::{TestApp, assert_refused, refusal};
 
 fn form_file(name: &str) -> Vec<u8> {
     let path = format!(
@@ -170,7 +170,7 @@ async fn a_viewer_cannot_upload() {
         .create_user("etsuran-only", "viewer", "kanto-shinetsu")
         .await;
     app.login("etsuran-only", &password).await;
-    assert_eq!(app.get("/requests/upload").await.status(), 403);
+    assert_refused(app.get("/requests/upload").await, &refusal::role("担当")).await;
 
     // Posting the file anyway is refused for the role, and nothing waits to be confirmed.
     let response = upload(&app, "form_official.xlsx", form_file("form_official.xlsx")).await;
@@ -215,7 +215,7 @@ async fn a_viewer_cannot_upload() {
     let refused = app
         .post_form(&action, &[("csrf", viewer_csrf.as_str()), ("scope", "all")])
         .await;
-    assert_eq!(refused.status(), 403);
+    assert_refused(refused, &refusal::role("担当")).await;
     assert_eq!(
         reception_request::Entity::find()
             .count(&app.db)

@@ -112,15 +112,16 @@ async fn every_migration_reverts_and_reapplies() {
             .unwrap();
     }
     let reverted = uketsuke_store::db::migration_status(&db).await.unwrap();
+    assert_eq!(
+        reverted.len(),
+        applied.len(),
+        "every migration is still listed"
+    );
     assert!(reverted.iter().all(|m| !m.applied));
     uketsuke_store::db::migrate_up(&db).await.unwrap();
-    assert!(
-        uketsuke_store::db::migration_status(&db)
-            .await
-            .unwrap()
-            .iter()
-            .all(|m| m.applied)
-    );
+    let reapplied = uketsuke_store::db::migration_status(&db).await.unwrap();
+    assert_eq!(reapplied.len(), applied.len());
+    assert!(reapplied.iter().all(|m| m.applied));
     // The schema is whole again: a query on the newest tables works.
     assert_eq!(
         reception_request::Entity::find().count(&db).await.unwrap(),

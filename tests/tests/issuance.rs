@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, Set, TransactionTrait};
 use uketsuke_domain::{CheckRule, FeeSchedule, InstitutionCode, Prefecture, RequestKind};
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::{audit_log, issued_number, reception_request, registry_code};
@@ -563,14 +563,40 @@ async fn the_database_itself_refuses_a_number_issued_twice() {
     assert!(err.is_unique_violation(), "{err}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_period_runs_once_however_many_instances_claim_it() {
+    use std::sync::Arc;
     use uketsuke_store::jobs;
     let app = TestApp::spawn().await;
-    let first = jobs::claim(&app.db, "council-export", "session-1")
-        .await
-        .unwrap();
-    assert!(first.is_some());
+    // Eight instances, each with a connection pool of its own, claim the same period at
+    // the same moment: exactly one gets it.
+    const INSTANCES: usize = 8;
+    let barrier = Arc::new(tokio::sync::Barrier::new(INSTANCES));
+    let mut claims = Vec::new();
+    for _ in 0..INSTANCES {
+        let db = uketsuke_store::db::connect(&app.database.url, 1)
+            .await
+            .unwrap();
+        let barrier = barrier.clone();
+        claims.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let claimed = jobs::claim(&db, "council-export", "session-1")
+                .await
+                .unwrap();
+            let _ = db.close().await;
+            claimed
+        }));
+    }
+    let mut won = Vec::new();
+    for claim in claims {
+        won.extend(claim.await.unwrap());
+    }
+    assert_eq!(
+        won.len(),
+        1,
+        "one instance of {INSTANCES} claims it: {won:?}"
+    );
+    let first = won.pop();
     assert!(
         jobs::claim(&app.db, "council-export", "session-1")
             .await
@@ -601,5 +627,49 @@ async fn a_job_period_runs_once_however_many_instances_claim_it() {
         !jobs::release_failed(&app.db, "council-export", "session-1")
             .await
             .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn importing_a_real_registry_twice_adds_its_codes_once() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let Some(tottori) =
+        uketsuke_domain::fixtures::real(root, "31_tottori_todokede_juri_meibo_r0607.xlsx")
+    else {
+        return;
+    };
+    let tottori = tottori.to_string_lossy().into_owned();
+    let app = TestApp::spawn().await;
+    let config = app.cli_config(0);
+    let codes = || async { registry_code::Entity::find().count(&app.db).await.unwrap() };
+    let imports = || async {
+        audit_log::Entity::find()
+            .order_by_asc(audit_log::Column::Id)
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.action == "registry.import")
+            .map(|a| a.after.unwrap_or_default()["added"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes().await, 0);
+    let status = config
+        .run(&["import", "--registry", "--json", &tottori])
+        .await
+        .unwrap();
+    assert_eq!(status, std::process::ExitCode::SUCCESS);
+    // One code per facility and kind, and the 14 歯科 numbers of 医科歯科併設 rows.
+    assert_eq!(codes().await, 932);
+    let status = config
+        .run(&["import", "--registry", "--json", &tottori])
+        .await
+        .unwrap();
+    assert_eq!(status, std::process::ExitCode::SUCCESS);
+    assert_eq!(codes().await, 932, "the second import adds nothing");
+    assert_eq!(
+        imports().await,
+        [932, 0],
+        "each import is audited with what it added"
     );
 }

@@ -244,6 +244,11 @@ async fn approve_against_return_at_once_leaves_a_consistent_case() {
         outcomes[winner] += 1;
         let after = case(&app, id).await;
         let numbers = numbers(&app, id).await;
+        assert_eq!(
+            numbers.len(),
+            1,
+            "the proposed number, approved or void: {numbers:?}"
+        );
         match after.status {
             CaseStatus::Issued => {
                 assert_eq!(winner, 0);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TempDir, json, stderr, stdout, uketsuke, uketsuke_with};
+use common::{TempDir, json, query_texts, stderr, stdout, uketsuke, uketsuke_stdin, uketsuke_with};
 
 #[test]
 fn code_check_accepts_the_worked_examples() {
@@ -92,11 +92,13 @@ fn migrate_status_up_and_down_work_on_a_fresh_database() {
     assert!(status.lines().all(|l| l.starts_with("applied")));
     let out = uketsuke(&tmp, &["migrate", "down", "--steps", "0"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&uketsuke(&tmp, &["migrate", "status"]))
-            .lines()
-            .all(|l| l.starts_with("pending"))
+    let status = stdout(&uketsuke(&tmp, &["migrate", "status"]));
+    assert_eq!(
+        status.lines().count(),
+        pending,
+        "still every migration: {status}"
     );
+    assert!(status.lines().all(|l| l.starts_with("pending")));
 }
 
 #[test]
@@ -379,31 +381,8 @@ fn code_next_refuses_a_bad_prefecture_or_fee_schedule() {
 
 #[test]
 fn user_add_reads_the_password_from_stdin_and_refuses_a_taken_name() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let tmp = TempDir::new();
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
-            .args(args)
-            .current_dir(tmp.path())
-            .env("UKETSUKE_CONFIG_DIR", common::config_dir())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/u.sqlite?mode=rwc", tmp.path().display()),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let run = |args: &[&str], stdin: &str| uketsuke_stdin(&tmp, args, stdin);
     let out = run(
         &["user", "add", "--admin", "kanri"],
         "a-long-enough-password\n",
@@ -420,4 +399,38 @@ fn user_add_reads_the_password_from_stdin_and_refuses_a_taken_name() {
     let out = run(&["user", "add", "short"], "short\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("12文字以上"));
+    let users = query_texts(tmp.database_url(), "SELECT username FROM users");
+    assert_eq!(
+        users,
+        ["kanri"],
+        "one account, in the database the binary was given"
+    );
+}
+
+#[test]
+fn the_binary_writes_to_the_database_it_is_given() {
+    let tmp = TempDir::new();
+    let out = uketsuke(
+        &tmp,
+        &[
+            "code",
+            "next",
+            "--prefecture",
+            "13",
+            "--fee-schedule",
+            "1",
+            "--district",
+            "10",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let code = json(&out)["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        tmp.database_url().starts_with("postgres"),
+        tmp.is_postgres(),
+        "{}",
+        tmp.database_url()
+    );
+    let codes = query_texts(tmp.database_url(), "SELECT code FROM issued_numbers");
+    assert_eq!(codes, [code]);
 }

@@ -253,7 +253,8 @@ async fn audited(db: &DatabaseConnection, action: &str) -> Vec<audit_log::Model>
 
 #[tokio::test]
 async fn user_commands_list_unlock_reset_disable_and_enable_accounts_audited() {
-    let tmp = TempDir::new();
+    // Opens the SQLite file itself (`sqlite(&tmp)`): SQLite on the PostgreSQL run too.
+    let tmp = TempDir::sqlite();
     let add = |name: &str, role: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_uketsuke"));
         cmd.args(["user", "add", "--role", role, name])
@@ -434,7 +435,8 @@ async fn run(tmp: &TempDir, args: &[&str], env: &[(&str, String)]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_send_exits_1_when_mail_fails_and_send_now_sends_a_queued_mail() {
-    let tmp = TempDir::new();
+    // Opens the SQLite file itself (`sqlite(&tmp)`): SQLite on the PostgreSQL run too.
+    let tmp = TempDir::sqlite();
     assert!(run(&tmp, &["migrate", "up"], &[]).await.status.success());
     let db = sqlite(&tmp).await;
     let queued = uketsuke_store::outbox::enqueue(

@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{TempDir, json, stderr, stdout, uketsuke, uketsuke_with};
@@ -25,7 +25,8 @@ fn backup_and_restore_help_lists_the_exit_codes() {
 
 #[test]
 fn a_sqlite_backup_restores_into_a_new_file_and_never_over_data() {
-    let tmp = TempDir::new();
+    // About SQLite files: SQLite on the PostgreSQL run too.
+    let tmp = TempDir::sqlite();
     let out = uketsuke(&tmp, &["demo", "load"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let file = tmp.path().join("b.sqlite");
@@ -153,15 +154,8 @@ impl Drop for Killed {
 fn serve_writes_json_logs_and_guards_metrics_with_its_token() {
     let tmp = TempDir::new();
     let token = "metrics-token-for-the-test-0123456789";
-    let child = Command::new(env!("CARGO_BIN_EXE_uketsuke"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(tmp.path())
-        .env("UKETSUKE_CONFIG_DIR", common::config_dir())
-        .env_remove("UKETSUKE_ENV")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/u.sqlite?mode=rwc", tmp.path().display()),
-        )
+    // On this test's own database (PostgreSQL with TEST_DATABASE_URL).
+    let child = common::command(&tmp, &["serve", "--bind", "127.0.0.1:0"])
         .env("UKETSUKE_LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .env("UKETSUKE_METRICS__TOKEN", token)

@@ -518,6 +518,30 @@ mod tests {
         Prefecture::from_code(code).expect("valid prefecture")
     }
 
+    #[test]
+    fn check_rules_have_their_ids_labels_and_display() {
+        let shown: Vec<(&str, &str, String)> = [
+            CheckRule::NineDigit,
+            CheckRule::SixDigit,
+            CheckRule::CombinedDental,
+        ]
+        .iter()
+        .map(|r| (r.as_str(), r.label(), r.to_string()))
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                ("9-digit", "9桁方式", "9-digit".to_owned()),
+                ("6-digit", "6桁方式", "6-digit".to_owned()),
+                (
+                    "combined-dental",
+                    "医科歯科併設",
+                    "combined-dental".to_owned()
+                ),
+            ]
+        );
+    }
+
     fn parse_ok(input: &str) -> InstitutionCode {
         InstitutionCode::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"))
     }
@@ -598,6 +622,10 @@ mod tests {
         for (input, hint) in [
             ("", "数字が含まれていません"),
             ("131011004", "9桁です"),
+            (
+                "131011004",
+                "点数表コード（3桁目）が抜けていないか確認してください",
+            ),
             ("0110055", "7桁の医療機関コードだけでは足りません"),
             ("13101100491", "11桁です"),
             ("13101l0049", "「l」"),
@@ -713,6 +741,15 @@ mod tests {
         }
         let mc = MedicalCode7::parse("01,1047,8").expect("7 digits");
         assert_eq!((mc.district(), mc.serial(), mc.check_digit()), (1, 1047, 8));
+        let mc = MedicalCode7::parse("07-1236-8").expect("7 digits");
+        assert_eq!((mc.district(), mc.serial(), mc.check_digit()), (7, 1236, 8));
+    }
+
+    #[test]
+    fn a_code_is_its_digits_as_a_str() {
+        let code = InstitutionCode::parse("13-1-0110049").expect("valid");
+        let text: &str = code.as_ref();
+        assert_eq!(text, "1310110049");
     }
 
     #[test]

@@ -117,6 +117,23 @@ fn calendar_config_reads_from_json_with_defaults_and_rejects_unknown_fields() {
 }
 
 #[test]
+fn a_configured_date_that_is_not_text_or_not_a_date_says_how_to_write_it() {
+    let err = serde_json::from_str::<CalendarConfig>(r#"{"extra_open": [20270601]}"#).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("expected a date written 2024-04-01"),
+        "{err}"
+    );
+    let err =
+        serde_json::from_str::<CalendarConfig>(r#"{"extra_open": ["2027/06/01"]}"#).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("日付「2027/06/01」が読めません。2024-04-01 の形で書いてください。"),
+        "{err}"
+    );
+}
+
+#[test]
 fn calendar_refuses_a_day_both_closed_and_open() {
     let err = Calendar::new(CalendarConfig {
         extra_closed: vec![ExtraClosedDay {

@@ -232,6 +232,17 @@ fn answer_due_override_on_a_closed_later_day_warns() {
     assert!(warnings[1].contains("令和6年2月13日"));
 }
 
+#[test]
+fn an_override_on_the_computed_open_day_itself_does_not_warn() {
+    let cal = Calendar::default();
+    let due = AnswerDue::computed(&cal, d(2024, 4, 1));
+    assert_eq!(due.computed, d(2024, 2, 13));
+    let same = due.with_override(d(2024, 2, 13), "確認のため").unwrap();
+    assert_eq!(same.warnings(&cal), Vec::<String>::new());
+    let later = same.with_override(d(2024, 2, 14), "確認のため").unwrap();
+    assert_eq!(later.warnings(&cal).len(), 1, "one day later is later");
+}
+
 fn any_designation() -> impl Strategy<Value = NaiveDate> {
     (2000i32..2050, 1u32..=12, 1u32..=28).prop_map(|(y, m, day)| d(y, m, day))
 }

@@ -139,6 +139,15 @@ fn serial_range_refuses_empty_or_five_digit_ranges() {
 }
 
 #[test]
+fn a_serial_range_is_written_as_it_is_configured() {
+    let range = SerialRange::new(3000, 3999).unwrap();
+    assert_eq!(<(u16, u16)>::from(range), (3000, 3999));
+    assert_eq!(serde_json::to_string(&range).unwrap(), "[3000,3999]");
+    let back: SerialRange = serde_json::from_str("[3000,3999]").unwrap();
+    assert_eq!(back, range);
+}
+
+#[test]
 fn numbering_policy_reads_from_toml_with_defaults() {
     let p: NumberingPolicy = Figment::from(Toml::string(
         "visiting_nursing = [5000, 5999]\nskip_90 = false\n",

@@ -876,6 +876,205 @@ mod tests {
         ));
         assert!(Action::Propose.rule().permits(S::Received, Role::Clerk));
         assert!(!Action::Propose.rule().permits(S::Received, Role::Viewer));
+        // The least role itself is enough, and so is a stronger one.
+        assert!(approve.check(S::Proposed, Role::Approver).is_ok());
+        assert!(approve.check(S::Proposed, Role::Admin).is_ok());
+        let Err(Error::Forbidden(message)) = approve.check(S::Proposed, Role::Viewer) else {
+            panic!("a viewer cannot approve");
+        };
+        assert_eq!(message, "「決裁」には「決裁」以上の権限が必要です");
+        let Err(Error::NotAllowed(message)) = approve.check(S::Issued, Role::Admin) else {
+            panic!("an issued case cannot be approved again");
+        };
+        assert_eq!(message, "「番号交付済」の案件には「決裁」はできません");
+    }
+
+    /// The table of the module comment, written out again independently: for every
+    /// action, status and role, whether the action may be taken.
+    #[test]
+    fn every_action_status_and_role_is_permitted_exactly_as_the_table_says() {
+        use Role::*;
+        let live = [S::Received, S::Proposed, S::Issued, S::Answered];
+        let expected: [(Action, &[CaseStatus], Role, Option<CaseStatus>); 10] = [
+            (Action::Propose, &[S::Received], Clerk, Some(S::Proposed)),
+            (Action::Approve, &[S::Proposed], Approver, Some(S::Issued)),
+            (Action::Answer, &[S::Issued], Clerk, Some(S::Answered)),
+            (
+                Action::Return,
+                &[S::Received, S::Proposed],
+                Approver,
+                Some(S::Returned),
+            ),
+            (Action::Withdraw, &live, Clerk, Some(S::Withdrawn)),
+            (Action::Void, &live[1..], Approver, Some(S::Received)),
+            (
+                Action::NotDesignated,
+                &[S::Issued, S::Answered],
+                Approver,
+                Some(S::NotDesignated),
+            ),
+            (
+                Action::Designate,
+                &[S::Issued, S::Answered],
+                Approver,
+                Some(S::Designated),
+            ),
+            (Action::Edit, &live, Clerk, None),
+            (Action::Link, &live, Clerk, None),
+        ];
+        for (action, from, least, to) in expected {
+            let rule = action.rule();
+            assert_eq!(rule.to, to, "{action:?}");
+            for status in S::ALL {
+                for role in [Viewer, Clerk, Approver, Admin] {
+                    let allowed = from.contains(&status) && role >= least;
+                    assert_eq!(
+                        rule.permits(status, role),
+                        allowed,
+                        "{action:?} from {status:?} by {role:?}"
+                    );
+                    assert_eq!(rule.check(status, role).is_ok(), allowed);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn actions_and_statuses_have_their_ids_and_labels() {
+        let actions: Vec<(&str, &str)> = Action::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("propose", "番号の起案"),
+                ("approve", "決裁"),
+                ("answer", "回答"),
+                ("return", "返戻"),
+                ("withdraw", "取下げ"),
+                ("void", "番号の無効化"),
+                ("not-designated", "8. 未指定"),
+                ("designate", "答申（指定）"),
+                ("edit", "訂正"),
+                ("link", "併設の関連付け"),
+            ]
+        );
+        assert_eq!(Action::parse("approve"), Some(Action::Approve));
+        assert_eq!(Action::parse("Approve"), None);
+        assert_eq!(Action::parse(""), None);
+
+        let statuses: Vec<(&str, &str)> = S::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
+        assert_eq!(
+            statuses,
+            [
+                ("received", "受付済"),
+                ("proposed", "番号起案中"),
+                ("issued", "番号交付済"),
+                ("answered", "回答済"),
+                ("designated", "指定済"),
+                ("not_designated", "8. 未指定"),
+                ("returned", "返戻"),
+                ("withdrawn", "取下げ"),
+            ]
+        );
+        for s in S::ALL {
+            assert_eq!(S::parse(s.as_str()), Some(s));
+            assert_eq!(s.to_string(), s.label());
+        }
+        assert_eq!(S::parse("issued "), None);
+
+        let numbers: Vec<(&str, &str, bool)> = [
+            NumberStatus::Proposed,
+            NumberStatus::Approved,
+            NumberStatus::Void,
+        ]
+        .iter()
+        .map(|n| (n.as_str(), n.label(), n.is_live()))
+        .collect();
+        assert_eq!(
+            numbers,
+            [
+                ("proposed", "起案中", true),
+                ("approved", "決裁済", true),
+                ("void", "無効", false),
+            ]
+        );
+        assert_eq!(
+            [Decision::Accept.as_str(), Decision::Return.as_str()],
+            ["accept", "return"]
+        );
+        assert_eq!(
+            [Decision::Accept.label(), Decision::Return.label()],
+            [
+                "受付可（受付番号を交付できる）",
+                "返戻相当（返戻の理由あり）"
+            ]
+        );
+        assert_eq!(
+            Decision::from(uketsuke_rules::eligibility::Decision::Return),
+            Decision::Return
+        );
+        assert_eq!(
+            Decision::from(uketsuke_rules::eligibility::Decision::Accept),
+            Decision::Accept
+        );
+        assert_eq!(
+            [
+                FounderKind::Person.as_str(),
+                FounderKind::Corporation.as_str()
+            ],
+            ["person", "corporation"]
+        );
+        assert_eq!(
+            [
+                FounderKind::Person.label(),
+                FounderKind::Corporation.label()
+            ],
+            ["個人", "法人"]
+        );
+    }
+
+    #[test]
+    fn each_command_names_its_action() {
+        let on = NaiveDate::MIN;
+        let commands = [
+            (
+                Command::Propose {
+                    district: 1,
+                    acknowledge_return: false,
+                    policy: NumberingPolicy::default(),
+                },
+                Action::Propose,
+            ),
+            (Command::Approve, Action::Approve),
+            (Command::Answer { on }, Action::Answer),
+            (
+                Command::Return {
+                    reason: String::new(),
+                    on,
+                },
+                Action::Return,
+            ),
+            (Command::Withdraw { on }, Action::Withdraw),
+            (
+                Command::Void {
+                    number_id: 1,
+                    reason: String::new(),
+                },
+                Action::Void,
+            ),
+            (
+                Command::NotDesignated {
+                    reason: String::new(),
+                },
+                Action::NotDesignated,
+            ),
+            (Command::Designate { session_id: 1 }, Action::Designate),
+        ];
+        for (command, action) in commands {
+            assert_eq!(command.action(), action);
+        }
     }
 
     #[test]
