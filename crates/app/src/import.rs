@@ -235,12 +235,14 @@ async fn import_requests(
                 "already_present": saved.already_present,
             }))
         }
-        Err(message) => report.errors.push(ErrorJson {
+        Err(uketsuke_store::intake::SaveError::Refused(message)) => report.errors.push(ErrorJson {
             sheet: None,
             cell: None,
             field: None,
             message,
         }),
+        // The database failed: not a problem of the file, so the command fails.
+        Err(uketsuke_store::intake::SaveError::Store(e)) => return Err(e.into()),
     }
     Ok(())
 }

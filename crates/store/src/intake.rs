@@ -120,6 +120,18 @@ pub fn place_all<'f>(
         .collect()
 }
 
+/// Why [`save_forms`] saved nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// A form was refused (its prefecture cannot be told, or is not the bureau's): the
+    /// user's to correct.
+    #[error("{0}")]
+    Refused(String),
+    /// The database failed: the system's problem, not the user's input.
+    #[error(transparent)]
+    Store(#[from] crate::Error),
+}
+
 /// Saves `forms` in one transaction (all or nothing). A form whose prefecture cannot be
 /// told, or is not the bureau's, is refused ([`place`]) before anything is written.
 pub async fn save_forms(
@@ -127,11 +139,9 @@ pub async fn save_forms(
     intake: &Intake<'_>,
     forms: &[&RequestForm],
     actor: &Actor,
-) -> Result<Saved, String> {
-    let placed = place_all(forms, intake.bureau)?;
-    save(db, intake, &placed, actor)
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<Saved, SaveError> {
+    let placed = place_all(forms, intake.bureau).map_err(SaveError::Refused)?;
+    Ok(save(db, intake, &placed, actor).await?)
 }
 
 /// Saves placed forms in one transaction. A save that lost a race with an identical one

@@ -291,7 +291,10 @@ pub async fn create(
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.actor())
         .await
-        .map_err(Error::Internal)?;
+        .map_err(|e| match e {
+            intake::SaveError::Refused(m) => Error::Unprocessable(m),
+            intake::SaveError::Store(e) => Error::Store(e),
+        })?;
     match saved.created.first() {
         Some(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         None => {

@@ -318,7 +318,10 @@ pub async fn create(
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.caller().actor)
         .await
-        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+        .map_err(|e| match e {
+            intake::SaveError::Refused(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            intake::SaveError::Store(e) => ApiError::from(e),
+        })?;
     let Some(id) = saved.created.first().copied() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
