@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use uketsuke_store::entities::import_job::ImportStatus;
 use uketsuke_store::entities::{audit_log, import_job, reception_request, upload};
 use uketsuke_tests::TestApp;
 
@@ -238,7 +239,7 @@ async fn an_interrupted_job_saved_nothing_and_runs_again_when_confirmed() {
         scope: Set("all".to_owned()),
         received_on: Set(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
         total: Set(3),
-        status: Set("running".to_owned()),
+        status: Set(ImportStatus::Running),
         created: Set(0),
         already_present: Set(0),
         started_at: Set(long_ago),
@@ -284,26 +285,7 @@ async fn a_job_is_shown_to_its_uploader_only() {
     let other = app
         .create_user("betsu-tanto", "clerk", "kanto-shinetsu")
         .await;
-    let client = TestApp::client_for(&app);
-    let login = client
-        .get(format!("{}/login", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = uketsuke_tests::csrf_of(&login);
-    client
-        .post(format!("{}/login", app.base_url))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "betsu-tanto"),
-            ("password", other.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let client = app.browser_signed_in("betsu-tanto", &other).await;
     let seen = client
         .get(format!("{}{page}", app.base_url))
         .send()
@@ -342,7 +324,7 @@ async fn jobs_left_running_by_a_stopped_server_are_marked_failed_at_start_up() {
             scope: Set("all".to_owned()),
             received_on: Set(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
             total: Set(1),
-            status: Set("running".to_owned()),
+            status: Set(ImportStatus::Running),
             created: Set(0),
             already_present: Set(0),
             started_at: Set(beat),
@@ -368,15 +350,15 @@ async fn jobs_left_running_by_a_stopped_server_are_marked_failed_at_start_up() {
                 .status
         }
     };
-    assert_eq!(status("stale").await, "failed");
+    assert_eq!(status("stale").await, ImportStatus::Failed);
     if app.database.is_postgres() {
         // Several instances may share PostgreSQL: a job that still beats is running.
         assert_eq!(swept, 1);
-        assert_eq!(status("fresh").await, "running");
+        assert_eq!(status("fresh").await, ImportStatus::Running);
     } else {
         // One process serves SQLite: at its start, no job of it is running.
         assert_eq!(swept, 2);
-        assert_eq!(status("fresh").await, "failed");
+        assert_eq!(status("fresh").await, ImportStatus::Failed);
     }
 }
 

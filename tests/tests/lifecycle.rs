@@ -496,6 +496,9 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
         "void",
         "not-designated",
         "designate",
+        "withdraw-after-answer",
+        "void-answered",
+        "override-answer-due",
     ]
     .into_iter()
     .enumerate()
@@ -544,6 +547,35 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
                     },
                 )
             }
+            "withdraw-after-answer" => {
+                to_answered(&app, id, today).await;
+                (
+                    clerk.clone(),
+                    clerk2.clone(),
+                    Command::Withdraw { on: today },
+                )
+            }
+            "void-answered" => {
+                to_answered(&app, id, today).await;
+                let number = numbers(&app, id).await.remove(0);
+                (
+                    a.clone(),
+                    b.clone(),
+                    Command::Void {
+                        number_id: number.id,
+                        reason: "試験".into(),
+                    },
+                )
+            }
+            "override-answer-due" => (
+                a.clone(),
+                b.clone(),
+                Command::OverrideAnswerDue {
+                    date: case(&app, id).await.answer_due + chrono::TimeDelta::days(7),
+                    reason: "書類の到着待ち".into(),
+                    calendar: uketsuke_rules::calendar::Calendar::default(),
+                },
+            ),
             _ => {
                 to_issued(&app, id).await;
                 (
@@ -575,6 +607,15 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
             "{action}: the case changed once"
         );
     }
+}
+
+/// Proposes, approves and answers a case's number (回答済).
+async fn to_answered(app: &TestApp, id: i32, today: chrono::NaiveDate) {
+    to_issued(app, id).await;
+    let clerk = caller(app, "tanto", "clerk").await;
+    lifecycle::apply(&app.db, &clerk, id, None, &Command::Answer { on: today })
+        .await
+        .unwrap();
 }
 
 /// Proposes and approves a case's number (番号交付済).

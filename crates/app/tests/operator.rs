@@ -472,7 +472,7 @@ async fn outbox_send_exits_1_when_mail_fails_and_send_now_sends_a_queued_mail() 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "queued");
+    assert_eq!(row.status, uketsuke_store::outbox::status::QUEUED);
     assert!(
         row.next_attempt_at > chrono::Utc::now(),
         "a later try is set"
@@ -496,7 +496,7 @@ async fn outbox_send_exits_1_when_mail_fails_and_send_now_sends_a_queued_mail() 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "sent");
+    assert_eq!(row.status, uketsuke_store::outbox::status::SENT);
     let audit = audited(&db, "outbox.send_now").await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].entity_id, id);

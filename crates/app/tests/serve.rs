@@ -318,7 +318,11 @@ async fn serve_logs_requests_and_failed_logins_shows_local_council_dates_and_let
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(other.status, "queued", "another bureau's mail waits");
+    assert_eq!(
+        other.status,
+        uketsuke_store::outbox::status::QUEUED,
+        "another bureau's mail waits"
+    );
 
     // A disabled account: its session ends at once and it cannot sign in.
     let clerk = browser();

@@ -21,7 +21,7 @@ use uketsuke_domain::{Prefecture, RequestForm};
 
 use crate::Result;
 use crate::audit::Actor;
-use crate::entities::import_job;
+use crate::entities::import_job::{self, ImportStatus};
 use crate::intake::{self, Intake};
 
 /// How often a running job beats.
@@ -46,9 +46,9 @@ pub enum JobState {
 impl JobState {
     /// The state of `job` at `now`; `running_here` when this process is running it.
     pub fn of(job: &import_job::Model, now: DateTime<Utc>, running_here: bool) -> Self {
-        match job.status.as_str() {
-            "done" => Self::Done,
-            "failed" => Self::Failed,
+        match job.status {
+            ImportStatus::Done => Self::Done,
+            ImportStatus::Failed => Self::Failed,
             _ if running_here => Self::Running,
             _ if job.heartbeat_at < now - STALE => Self::Interrupted,
             _ => Self::Running,
@@ -114,7 +114,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
         scope: Set(job.scope.to_owned()),
         received_on: Set(job.received_on),
         total: Set(total),
-        status: Set("running".to_owned()),
+        status: Set(ImportStatus::Running),
         created: Set(0),
         already_present: Set(0),
         result: Set(None),
@@ -134,7 +134,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
     // The upload already has a job: take it over only if it failed or was interrupted.
     use import_job::Column as C;
     let restarted = import_job::Entity::update_many()
-        .col_expr(C::Status, Expr::value("running"))
+        .col_expr(C::Status, Expr::value(ImportStatus::Running))
         .col_expr(C::Scope, Expr::value(job.scope))
         .col_expr(C::ReceivedOn, Expr::value(job.received_on))
         .col_expr(C::Total, Expr::value(total))
@@ -144,9 +144,9 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
         .filter(C::UploadId.eq(job.upload_id))
         .filter(C::UserId.eq(job.user_id))
         .filter(
-            C::Status
-                .eq("failed")
-                .or(C::Status.eq("running").and(C::HeartbeatAt.lt(now - STALE))),
+            C::Status.eq(ImportStatus::Failed).or(C::Status
+                .eq(ImportStatus::Running)
+                .and(C::HeartbeatAt.lt(now - STALE))),
         )
         .exec(conn)
         .await?
@@ -220,7 +220,7 @@ pub async fn beat<C: ConnectionTrait>(conn: &C, id: i32) -> Result<()> {
     import_job::Entity::update_many()
         .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
         .filter(import_job::Column::Id.eq(id))
-        .filter(import_job::Column::Status.eq("running"))
+        .filter(import_job::Column::Status.eq(ImportStatus::Running))
         .exec(conn)
         .await?;
     Ok(())
@@ -237,7 +237,7 @@ pub async fn finish<C: ConnectionTrait>(
     let now = Utc::now();
     use import_job::Column as C;
     import_job::Entity::update_many()
-        .col_expr(C::Status, Expr::value("done"))
+        .col_expr(C::Status, Expr::value(ImportStatus::Done))
         .col_expr(
             C::Created,
             Expr::value(i32::try_from(result.saved.len()).unwrap_or(i32::MAX)),
@@ -260,7 +260,7 @@ pub async fn fail<C: ConnectionTrait>(conn: &C, id: i32, error: &str) -> Result<
     let now = Utc::now();
     use import_job::Column as C;
     import_job::Entity::update_many()
-        .col_expr(C::Status, Expr::value("failed"))
+        .col_expr(C::Status, Expr::value(ImportStatus::Failed))
         .col_expr(C::Error, Expr::value(Some(error.to_owned())))
         .col_expr(C::HeartbeatAt, Expr::value(now))
         .col_expr(C::FinishedAt, Expr::value(Some(now)))
@@ -288,10 +288,10 @@ pub async fn sweep_interrupted(db: &sea_orm::DatabaseConnection) -> Result<u64> 
     use import_job::Column as C;
     let now = Utc::now();
     let mut update = import_job::Entity::update_many()
-        .col_expr(C::Status, Expr::value("failed"))
+        .col_expr(C::Status, Expr::value(ImportStatus::Failed))
         .col_expr(C::Error, Expr::value(Some(INTERRUPTED.to_owned())))
         .col_expr(C::FinishedAt, Expr::value(Some(now)))
-        .filter(C::Status.eq("running"));
+        .filter(C::Status.eq(ImportStatus::Running));
     if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
         update = update.filter(C::HeartbeatAt.lt(now - STALE));
     }

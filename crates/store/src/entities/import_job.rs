@@ -15,7 +15,7 @@ pub struct Model {
     /// The day the paper arrived (受付日), for every request of the file.
     pub received_on: Date,
     pub total: i32,
-    pub status: String,
+    pub status: ImportStatus,
     pub created: i32,
     pub already_present: i32,
     pub result: Option<Json>,
@@ -23,6 +23,19 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     pub heartbeat_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+}
+
+/// Where a job's saving stands, as stored (an interrupted job is one still `Running`
+/// whose heartbeat stopped: see `imports::JobState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ImportStatus {
+    #[sea_orm(string_value = "running")]
+    Running,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "failed")]
+    Failed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
