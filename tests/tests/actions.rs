@@ -304,55 +304,6 @@ async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
 }
 
 #[tokio::test]
-async fn a_medical_and_dental_pair_gets_one_seven_digit_number() {
-    let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
-    let medical = enter(&app, "あおば医科歯科クリニック", "medical").await;
-    let dental = enter(&app, "あおば医科歯科クリニック", "dental").await;
-    uketsuke_store::requests::link_siblings(
-        &app.db,
-        medical,
-        dental,
-        &uketsuke_store::audit::Actor::system("test"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        post(
-            &app,
-            &format!("/cases/{dental}/propose"),
-            &[("district", "4")]
-        )
-        .await
-        .status(),
-        303
-    );
-    let m = InstitutionCode::parse(&numbers(&app, medical).await[0].code).unwrap();
-    let d = InstitutionCode::parse(&numbers(&app, dental).await[0].code).unwrap();
-    assert_eq!(m.medical_code(), d.medical_code());
-    assert_eq!(
-        request(&app, medical).await.status,
-        uketsuke_store::lifecycle::CaseStatus::Proposed
-    );
-    assert_eq!(
-        request(&app, dental).await.status,
-        uketsuke_store::lifecycle::CaseStatus::Proposed
-    );
-    switch_to(&app, "kessai", "approver").await;
-    assert_eq!(
-        post(&app, &format!("/cases/{medical}/approve"), &[])
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        request(&app, dental).await.status,
-        uketsuke_store::lifecycle::CaseStatus::Issued,
-        "the pair is approved together"
-    );
-}
-
-#[tokio::test]
 async fn another_bureaus_case_cannot_be_touched() {
     let app = TestApp::spawn().await;
     switch_to(&app, "tanto", "clerk").await;

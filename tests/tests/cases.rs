@@ -782,9 +782,25 @@ async fn the_case_page_lists_numbers_sibling_and_council() {
     dental.address = "東京都港区芝公園1番1号";
     dental.kind = RequestKind::Dental;
     let pair = add_cases(&app, &[medical, dental]).await;
-    requests::link_siblings(&app.db, pair[0].id, pair[1].id, &Actor::system("test"))
-        .await
-        .unwrap();
+    let caller = uketsuke_store::lifecycle::Caller {
+        actor: Actor::system("test"),
+        role: uketsuke_store::users::Role::Clerk,
+        scope: uketsuke_store::lifecycle::Scope {
+            bureau_id: pair[0].bureau_id.clone(),
+            office_id: None,
+        },
+    };
+    uketsuke_store::lifecycle::apply(
+        &app.db,
+        &caller,
+        pair[0].id,
+        None,
+        &uketsuke_store::lifecycle::Command::Link {
+            sibling_id: pair[1].id,
+        },
+    )
+    .await
+    .unwrap();
     let html = app
         .get(&format!("/cases/{}", pair[0].id))
         .await

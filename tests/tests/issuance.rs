@@ -232,51 +232,6 @@ async fn peek_next_shows_the_number_without_issuing_it() {
 }
 
 #[tokio::test]
-async fn a_combined_pair_gets_one_seven_digit_number_for_both_codes() {
-    let app = TestApp::spawn().await;
-    let pref = Prefecture::from_code(34).unwrap();
-    // 1000 is taken for 歯科 only: the pair must skip it.
-    add_registry(
-        &app,
-        pref,
-        FeeSchedule::Dental,
-        7,
-        1000,
-        "広島県広島市中区基町10番52号",
-    )
-    .await;
-    let options = IssueOptions {
-        request_id: None,
-        status: uketsuke_store::lifecycle::NumberStatus::Proposed,
-    };
-    let (medical, dental) = issuance::issue_pair(
-        &app.db,
-        pref,
-        7,
-        &app.settings.numbering,
-        &options,
-        &options,
-        &actor(),
-    )
-    .await
-    .unwrap();
-    let (m, d) = (
-        InstitutionCode::parse(&medical.code).unwrap(),
-        InstitutionCode::parse(&dental.code).unwrap(),
-    );
-    assert_eq!(
-        m.medical_code(),
-        d.medical_code(),
-        "one 7-digit number for both"
-    );
-    assert_eq!(m.serial(), 1001);
-    assert_eq!(m.fee_schedule(), FeeSchedule::Medical);
-    assert_eq!(m.rule(), CheckRule::CombinedDental);
-    assert_eq!(d.fee_schedule(), FeeSchedule::Dental);
-    assert!(medical.combined_dental);
-}
-
-#[tokio::test]
 async fn the_district_is_suggested_from_registry_facilities_of_the_same_municipality() {
     let app = TestApp::spawn().await;
     let pref = Prefecture::from_code(31).unwrap();
@@ -443,36 +398,6 @@ async fn the_same_facility_and_kind_for_one_designation_date_is_found_as_a_dupli
             .unwrap()
             .is_none()
     );
-}
-
-#[tokio::test]
-async fn medical_and_dental_requests_of_one_facility_are_linked_as_siblings() {
-    let app = TestApp::spawn().await;
-    let date = NaiveDate::from_ymd_opt(2027, 4, 1).unwrap();
-    let address = "東京都港区芝公園4-2-8";
-    let medical = new_request(&app, "あおば医科歯科", address, RequestKind::Medical, date).await;
-    let dental = new_request(&app, "あおば医科歯科", address, RequestKind::Dental, date).await;
-    let pharmacy = new_request(&app, "あおば薬局", address, RequestKind::Pharmacy, date).await;
-    assert!(
-        requests::link_siblings(&app.db, medical.id, pharmacy.id, &actor())
-            .await
-            .is_err()
-    );
-    requests::link_siblings(&app.db, medical.id, dental.id, &actor())
-        .await
-        .unwrap();
-    let m = reception_request::Entity::find_by_id(medical.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let d = reception_request::Entity::find_by_id(dental.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(m.sibling_id, Some(dental.id));
-    assert_eq!(d.sibling_id, Some(medical.id));
 }
 
 #[tokio::test]

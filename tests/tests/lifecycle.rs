@@ -40,8 +40,13 @@ async fn caller(app: &TestApp, username: &str, role: &str) -> Caller {
     }
 }
 
-/// Enters a request through the entry form as `clerk` (signed in on the app's client).
+/// Enters a 医科 request through the entry form as `clerk` (signed in on the app's client).
 async fn enter(app: &TestApp, name: &str) -> i32 {
+    enter_kind(app, name, "medical").await
+}
+
+/// Enters a request of `kind` (`medical`, `dental`, `pharmacy`).
+async fn enter_kind(app: &TestApp, name: &str, kind: &str) -> i32 {
     let csrf = app.csrf("/requests/new").await;
     let response = app
         .post_form(
@@ -50,7 +55,7 @@ async fn enter(app: &TestApp, name: &str) -> i32 {
                 ("csrf", csrf.as_str()),
                 ("reply_address", "東京都新宿区西新宿2-8-1"),
                 ("reply_name", "開設準備室"),
-                ("kind", "medical"),
+                ("kind", kind),
                 ("facility_name", name),
                 ("facility_address", "東京都新宿区西新宿2-8-1"),
                 ("designation_date", "令和9年4月1日"),
@@ -499,6 +504,9 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
         "withdraw-after-answer",
         "void-answered",
         "override-answer-due",
+        "correct",
+        "link",
+        "unlink",
     ]
     .into_iter()
     .enumerate()
@@ -576,6 +584,64 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
                     calendar: uketsuke_rules::calendar::Calendar::default(),
                 },
             ),
+            "correct" => {
+                to_issued(&app, id).await;
+                let rules = uketsuke::startup::bureau_rules(&app.settings).unwrap();
+                let current = case(&app, id).await;
+                let form = uketsuke_domain::RequestForm {
+                    kind: current.kind,
+                    facility_name: format!("{}（訂正）", current.facility_name),
+                    facility_postal_code: None,
+                    facility_address: current.facility_address.clone(),
+                    designation_date: current.designation_date + chrono::Months::new(1),
+                    request_date: None,
+                    addressed_bureau: None,
+                    founder: uketsuke_domain::Founder::Person {
+                        name: "厚生 太郎".into(),
+                    },
+                    founder_registration: None,
+                    contact_phone: uketsuke_domain::PhoneNumber::parse("03-5321-1111").unwrap(),
+                    reply_postal_code: None,
+                    reply_address: None,
+                    reply_name: None,
+                };
+                let correction = lifecycle::Correction {
+                    form,
+                    received_on: current.received_on,
+                    retroactive: false,
+                    office_id: None,
+                    reason: "指定希望日の変更".into(),
+                    bureau: rules[BUREAU].clone(),
+                    policy: uketsuke_rules::eligibility::EligibilityPolicy::default(),
+                    today: uketsuke_domain::today_in_japan(),
+                };
+                (
+                    clerk.clone(),
+                    clerk2.clone(),
+                    Command::Correct(Box::new(correction)),
+                )
+            }
+            "link" | "unlink" => {
+                let dental = enter_kind(&app, &format!("同時処理医院{round}"), "dental").await;
+                if action == "unlink" {
+                    lifecycle::apply(
+                        &app.db,
+                        &clerk,
+                        id,
+                        None,
+                        &Command::Link { sibling_id: dental },
+                    )
+                    .await
+                    .unwrap();
+                    (clerk.clone(), clerk2.clone(), Command::Unlink)
+                } else {
+                    (
+                        clerk.clone(),
+                        clerk2.clone(),
+                        Command::Link { sibling_id: dental },
+                    )
+                }
+            }
             _ => {
                 to_issued(&app, id).await;
                 (

@@ -586,6 +586,58 @@ pub async fn detail<C: ConnectionTrait>(
     }))
 }
 
+/// The open requests of the other kind (医科 for a 歯科 request, and the reverse) that
+/// look like the same facility — same name, same address, or the same 開設者 for the
+/// same 指定希望日 — and are not yet linked: what the case page offers as its 併設 pair.
+/// None for a 薬局, a case already linked, or a closed one.
+pub async fn pair_candidates<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    case: &reception_request::Model,
+) -> Result<Vec<reception_request::Model>> {
+    use reception_request::Column as C;
+    use uketsuke_domain::RequestKind;
+    let other = match case.kind {
+        RequestKind::Medical => RequestKind::Dental,
+        RequestKind::Dental => RequestKind::Medical,
+        _ => return Ok(Vec::new()),
+    };
+    let open = crate::lifecycle::Action::Link.rule().from;
+    if case.sibling_id.is_some() || !open.contains(&case.status) {
+        return Ok(Vec::new());
+    }
+    let mut same = sea_orm::Condition::any()
+        .add(C::FacilityAddress.eq(case.facility_address.as_str()))
+        .add(C::FacilityName.eq(case.facility_name.as_str()));
+    if let Some(key) = &case.dedupe_key {
+        same = same.add(C::DedupeKey.eq(key.as_str()));
+    }
+    for (column, founder) in [
+        (C::FounderName, &case.founder_name),
+        (C::CorporationName, &case.corporation_name),
+    ] {
+        if let Some(founder) = founder {
+            same = same.add(
+                sea_orm::Condition::all()
+                    .add(column.eq(founder.as_str()))
+                    .add(C::DesignationDate.eq(case.designation_date)),
+            );
+        }
+    }
+    Ok(reception_request::Entity::find()
+        .filter(scope.condition())
+        .filter(C::BureauId.eq(case.bureau_id.as_str()))
+        .filter(C::Kind.eq(other))
+        .filter(C::SiblingId.is_null())
+        .filter(C::Status.is_in(open.iter().copied()))
+        .filter(C::Id.ne(case.id))
+        .filter(same)
+        .order_by_asc(C::Id)
+        .limit(20)
+        .all(db)
+        .await?)
+}
+
 /// The case `id`, if it is within `scope`.
 pub async fn find<C: ConnectionTrait>(
     db: &C,

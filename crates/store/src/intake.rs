@@ -300,6 +300,68 @@ fn office_for(offices: &[crate::entities::office::Model], prefecture: &str) -> O
     }
 }
 
+/// The fields of a request that come from its 別紙1, as stored.
+pub struct RequestFields {
+    form: RequestForm,
+}
+
+impl RequestFields {
+    pub fn of(form: &RequestForm) -> Self {
+        RequestFields { form: form.clone() }
+    }
+
+    /// Sets the form's fields on a request row (new or corrected).
+    pub fn set(&self, r: &mut reception_request::ActiveModel) {
+        let form = &self.form;
+        let (founder_name, corporation, title, representative) = match &form.founder {
+            Founder::Person { name } => (Some(name.clone()), None, None, None),
+            Founder::Corporation {
+                name,
+                representative_title,
+                representative_name,
+            } => (
+                None,
+                Some(name.clone()),
+                representative_title.clone(),
+                representative_name.clone(),
+            ),
+        };
+        r.kind = Set(form.kind);
+        r.designation_date = Set(form.designation_date);
+        r.request_date = Set(form.request_date);
+        r.reply_postal_code = Set(form.reply_postal_code.as_ref().map(|p| p.to_string()));
+        r.reply_address = Set(form.reply_address.clone().unwrap_or_default());
+        r.reply_name = Set(form.reply_name.clone().unwrap_or_default());
+        r.facility_name = Set(form.facility_name.clone());
+        r.facility_postal_code = Set(form.facility_postal_code.as_ref().map(|p| p.to_string()));
+        r.facility_address = Set(form.facility_address.clone());
+        r.founder_kind = Set(if founder_name.is_some() {
+            FounderKind::Person
+        } else {
+            FounderKind::Corporation
+        });
+        r.founder_name = Set(founder_name);
+        r.corporation_name = Set(corporation);
+        r.representative_title = Set(title);
+        r.representative_name = Set(representative);
+        r.registration_number = Set(form.founder_registration.clone());
+        r.contact_phone = Set(form.contact_phone.to_string());
+    }
+}
+
+/// A 受付日 must not be after today (in Japan): paper cannot arrive tomorrow.
+pub fn check_received(received: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if received > today {
+        Err(format!(
+            "受付日（{}）が今日（{}）より後です。依頼書が届いた日を入力してください",
+            uketsuke_domain::format_wareki(received),
+            uketsuke_domain::format_wareki(today)
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn request_row(
     form: &RequestForm,
     intake: &Intake<'_>,
@@ -308,46 +370,13 @@ fn request_row(
     d: &Deadlines,
     verdict: &Assessment,
 ) -> reception_request::ActiveModel {
-    let (founder_name, corporation, title, representative) = match &form.founder {
-        Founder::Person { name } => (Some(name.clone()), None, None, None),
-        Founder::Corporation {
-            name,
-            representative_title,
-            representative_name,
-        } => (
-            None,
-            Some(name.clone()),
-            representative_title.clone(),
-            representative_name.clone(),
-        ),
-    };
-    reception_request::ActiveModel {
+    let mut row = reception_request::ActiveModel {
         bureau_id: Set(intake.bureau.id.clone()),
         office_id: Set(intake.office_id),
         facility_id: Set(facility_id),
-        kind: Set(form.kind),
         status: Set(CaseStatus::Received),
-        designation_date: Set(form.designation_date),
-        request_date: Set(form.request_date),
         received_on: Set(intake.received),
-        reply_postal_code: Set(form.reply_postal_code.as_ref().map(|p| p.to_string())),
-        reply_address: Set(form.reply_address.clone().unwrap_or_default()),
-        reply_name: Set(form.reply_name.clone().unwrap_or_default()),
-        facility_name: Set(form.facility_name.clone()),
-        facility_postal_code: Set(form.facility_postal_code.as_ref().map(|p| p.to_string())),
-        facility_address: Set(form.facility_address.clone()),
-        founder_kind: Set(if founder_name.is_some() {
-            FounderKind::Person
-        } else {
-            FounderKind::Corporation
-        }),
-        founder_name: Set(founder_name),
-        corporation_name: Set(corporation),
-        representative_title: Set(title),
-        representative_name: Set(representative),
-        registration_number: Set(form.founder_registration.clone()),
         contact_name: Set(None),
-        contact_phone: Set(form.contact_phone.to_string()),
         dedupe_key: Set(Some(dedupe_key)),
         retroactive: Set(intake.retroactive),
         submission_deadline: Set(d.submission_deadline),
@@ -357,5 +386,7 @@ fn request_row(
         reasons: Set(requests::texts(&verdict.reasons)),
         warnings: Set(requests::texts(&verdict.warnings)),
         ..Default::default()
-    }
+    };
+    RequestFields::of(form).set(&mut row);
+    row
 }

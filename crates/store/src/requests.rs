@@ -205,53 +205,6 @@ pub async fn find_duplicate<C: ConnectionTrait>(
     }))
 }
 
-/// Links the 医科 and 歯科 requests of one 医科歯科併設 facility as siblings (each
-/// form is one kind; the pair shares one 7-digit number).
-pub async fn link_siblings<C: ConnectionTrait>(
-    conn: &C,
-    a: i32,
-    b: i32,
-    actor: &Actor,
-) -> Result<()> {
-    let load = |id: i32| async move {
-        reception_request::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("依頼（ID {id}）が見つかりません")))
-    };
-    let (first, second) = (load(a).await?, load(b).await?);
-    let mut kinds = [first.kind, second.kind];
-    kinds.sort_unstable();
-    if kinds != [RequestKind::Medical, RequestKind::Dental] {
-        return Err(Error::Invalid(
-            "併設として関連付けられるのは、同じ医療機関の医科と歯科の依頼だけです".to_owned(),
-        ));
-    }
-    if search_key(&first.facility_address) != search_key(&second.facility_address) {
-        return Err(Error::Invalid(
-            "医科と歯科の依頼の所在地が一致しません".to_owned(),
-        ));
-    }
-    let (first_id, second_id) = (first.id, second.id);
-    update_request(
-        conn,
-        first,
-        "request.link_sibling",
-        |r| r.sibling_id = Set(Some(second_id)),
-        actor,
-    )
-    .await?;
-    update_request(
-        conn,
-        second,
-        "request.link_sibling",
-        |r| r.sibling_id = Set(Some(first_id)),
-        actor,
-    )
-    .await?;
-    Ok(())
-}
-
 /// Overrides a request's 回答期限 with a recorded reason (kept in the row and the audit
 /// trail). Returns the request and any warnings (e.g. the new date is a closed day).
 pub async fn override_answer_due<C: ConnectionTrait>(

@@ -2,7 +2,8 @@
 //! user's bureau, done in one transaction and written to the audit trail:
 //!
 //! - 番号の起案 (clerk): the next free number in the chosen 郡市区番号 (the page suggests
-//!   one from the registry); a 医科/歯科 sibling pair gets one 7-digit number for both;
+//!   one from the registry); a linked 医科/歯科 pair is proposed together, each kind with
+//!   its own number;
 //! - 決裁 (approver, not the proposer): the number becomes final;
 //! - 回答 (clerk): the answer is recorded as sent; the 回答書 prints from the case;
 //! - 返戻 (approver): returned with reasons, a printable return letter, proposed numbers void;
@@ -68,9 +69,13 @@ async fn act(
     version: Option<i32>,
     command: Command,
 ) -> Result<Response, Error> {
-    let action = command.action();
+    let done = match &command {
+        Command::Unlink => "unlink",
+        Command::OverrideAnswerDue { .. } => "answer-due",
+        other => other.action().as_str(),
+    };
     match lifecycle::apply(&state.db, &user.caller(), id, version, &command).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={}", action.as_str())).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={done}")).into_response()),
         Err(e @ (StoreError::Conflict | StoreError::NotAllowed(_) | StoreError::Field { .. })) => {
             let code = if matches!(e, StoreError::Conflict) {
                 StatusCode::CONFLICT
@@ -137,7 +142,7 @@ pub struct VersionForm {
 }
 
 /// `POST /cases/{id}/approve` (決裁): approves the request's proposed numbers (and its
-/// sibling's, which share the 7-digit number).
+/// linked sibling's, proposed with it).
 #[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
 pub async fn approve(
     State(state): State<AppState>,
@@ -162,6 +167,57 @@ pub async fn answer(
         on: today_in_japan(),
     };
     act(&state, &user, id, form.version, command).await
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
+    /// The other kind's case (受付ID), as typed or chosen.
+    #[serde(default)]
+    sibling_id: String,
+}
+
+/// `POST /cases/{id}/link` (担当): links the case with the other kind's case of the
+/// same facility (医科・歯科併設).
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, Error> {
+    user.check_csrf(&form.csrf)?;
+    let typed = uketsuke_domain::normalize_width(form.sibling_id.trim());
+    let Ok(sibling_id) = typed.parse::<i32>() else {
+        let notice = crate::cases::Notice::error(format!(
+            "関連付ける依頼の受付ID（数字）を入力してください（{}）",
+            form.sibling_id
+        ));
+        let page = crate::cases::case_page(&state, &user, id, Some(notice)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    act(
+        &state,
+        &user,
+        id,
+        form.version,
+        Command::Link { sibling_id },
+    )
+    .await
+}
+
+/// `POST /cases/{id}/unlink` (担当): undoes the link of a 医科・歯科 pair.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn unlink(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<VersionForm>,
+) -> Result<Response, Error> {
+    user.check_csrf(&form.csrf)?;
+    act(&state, &user, id, form.version, Command::Unlink).await
 }
 
 #[derive(Deserialize)]
@@ -283,6 +339,13 @@ pub struct Panel {
     pub can_override_due: bool,
     /// Numbers an approver may void: (id, code).
     pub voidable: Vec<(i32, String)>,
+    /// 訂正 (担当, while the case is open).
+    pub can_edit: bool,
+    /// 併設の関連付け: linking (no sibling yet) or unlinking.
+    pub can_link: bool,
+    pub can_unlink: bool,
+    /// The other kind's open requests that look like the same facility: (id, label).
+    pub pair_candidates: Vec<(i32, String)>,
 }
 
 /// The actions panel of a case: what the transition table allows the user's role
@@ -322,6 +385,33 @@ pub async fn panel(
                 .iter()
                 .filter(|n| n.status.is_live())
                 .map(|n| (n.id, n.code.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        can_edit: may(Action::Edit),
+        can_link: may(Action::Link)
+            && r.sibling_id.is_none()
+            && matches!(
+                r.kind,
+                uketsuke_domain::RequestKind::Medical | uketsuke_domain::RequestKind::Dental
+            ),
+        can_unlink: may(Action::Link) && r.sibling_id.is_some(),
+        pair_candidates: if may(Action::Link) {
+            uketsuke_store::cases::pair_candidates(&state.db, &user.scope(), r)
+                .await?
+                .into_iter()
+                .map(|c| {
+                    let label = format!(
+                        "受付ID {} {}（{}）{} — {}",
+                        c.id,
+                        c.facility_name,
+                        c.kind.label(),
+                        c.facility_address,
+                        c.status.label()
+                    );
+                    (c.id, label)
+                })
                 .collect()
         } else {
             Vec::new()

@@ -1,7 +1,8 @@
 //! The entry form (依頼の入力): 別紙1 field by field, read through the same domain
 //! parsers as an upload (全角, 和暦, 〒, 電話番号), with each problem shown beside its
 //! field. On save the request is recorded with its computed deadlines and verdict, and
-//! the case page shows them at once.
+//! the case page shows them at once. The same form corrects a case (訂正) with a reason:
+//! `GET`/`POST /cases/{id}/edit`, through the lifecycle's guarded change.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +50,58 @@ pub struct Fields {
     pub retroactive: String,
     /// The office that received the request (受付事務所).
     pub office_id: String,
+    /// When correcting: the case's version as read.
+    pub version: String,
+    /// When correcting: why (訂正の理由).
+    pub reason: String,
+}
+
+impl Fields {
+    /// A stored case as the form shows it, to correct it.
+    pub fn of_case(r: &uketsuke_store::entities::reception_request::Model) -> Fields {
+        use uketsuke_store::lifecycle::FounderKind;
+        let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Fields {
+            csrf: String::new(),
+            reply_postal_code: text(&r.reply_postal_code),
+            reply_address: r.reply_address.clone(),
+            reply_name: r.reply_name.clone(),
+            kind: r.kind.as_str().to_owned(),
+            facility_name: r.facility_name.clone(),
+            facility_postal_code: text(&r.facility_postal_code),
+            facility_address: r.facility_address.clone(),
+            designation_date: iso(r.designation_date),
+            request_date: r.request_date.map(iso).unwrap_or_default(),
+            founder_kind: match r.founder_kind {
+                FounderKind::Corporation => "corporation",
+                _ => "person",
+            }
+            .to_owned(),
+            founder_name: text(&r.founder_name),
+            corporation_name: text(&r.corporation_name),
+            representative_title: text(&r.representative_title),
+            representative_name: text(&r.representative_name),
+            founder_registration: text(&r.registration_number),
+            contact_phone: r.contact_phone.clone(),
+            received_on: iso(r.received_on),
+            retroactive: if r.retroactive { "1" } else { "" }.to_owned(),
+            office_id: r.office_id.map(|o| o.to_string()).unwrap_or_default(),
+            version: r.lock_version.to_string(),
+            reason: String::new(),
+        }
+    }
+}
+
+/// What the form shows when it corrects a case.
+pub struct Editing {
+    pub case_id: i32,
+    /// The case's status, as staff read it.
+    pub status: String,
+    /// Its live numbers ("" when none): they stay unless 種別 or 都道府県 change.
+    pub numbers: String,
+    /// A problem that is not one field's (someone else was first; not allowed now).
+    pub notice: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,6 +111,10 @@ pub struct NewRequestPage {
     f: Fields,
     errors: BTreeMap<&'static str, String>,
     offices: Vec<(String, String)>,
+    /// Where the form posts.
+    target: String,
+    /// Set when the form corrects a case.
+    editing: Option<Editing>,
 }
 
 /// The offices of the user's bureau, as (id, name).
@@ -103,6 +160,8 @@ pub async fn form(
         f,
         errors: BTreeMap::new(),
         offices: offices(&state, &user).await?,
+        target: "/requests/new".to_owned(),
+        editing: None,
     })
 }
 
@@ -258,13 +317,12 @@ pub async fn create(
             f,
             errors,
             offices: office_list.clone(),
+            target: "/requests/new".to_owned(),
+            editing: None,
         }
         .into_response()
     };
-    let received = match blank(&f.received_on) {
-        None => Ok(today_in_japan()),
-        Some(text) => parse_date(&text).map_err(|e| e.to_string()),
-    };
+    let received = received_on(&f.received_on);
     let form = match (parse(&f), received.clone()) {
         (Ok(form), Ok(_)) => form,
         (parsed, received) => {
@@ -305,5 +363,140 @@ pub async fn create(
             );
             Ok(again(f, errors))
         }
+    }
+}
+
+/// 受付日 as typed: empty is today; never after today (as on the upload).
+pub fn received_on(text: &str) -> Result<chrono::NaiveDate, String> {
+    crate::entry::received_on(text)
+}
+
+/// The live numbers of a case, for the correction form's note.
+async fn live_numbers(state: &AppState, id: i32) -> Result<String, Error> {
+    Ok(uketsuke_store::lifecycle::numbers_of(&state.db, id)
+        .await?
+        .into_iter()
+        .filter(|n| n.status.is_live())
+        .map(|n| n.code)
+        .collect::<Vec<_>>()
+        .join("・"))
+}
+
+/// The correction form of case `id`, with `f` as typed and its problems.
+async fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    case: &uketsuke_store::entities::reception_request::Model,
+    f: Fields,
+    errors: BTreeMap<&'static str, String>,
+    notice: Option<String>,
+) -> Result<NewRequestPage, Error> {
+    Ok(NewRequestPage {
+        layout: Layout::signed_in(state, user),
+        f,
+        errors,
+        offices: offices(state, user).await?,
+        target: format!("/cases/{}/edit", case.id),
+        editing: Some(Editing {
+            case_id: case.id,
+            status: case.status.label().to_owned(),
+            numbers: live_numbers(state, case.id).await?,
+            notice,
+        }),
+    })
+}
+
+/// `GET /cases/{id}/edit`: the case in the entry form, to correct (担当).
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+) -> Result<Response, Error> {
+    user.require(Role::Clerk)?;
+    let case = crate::actions::load(&state, &user, id).await?;
+    let rule = uketsuke_store::lifecycle::Action::Edit.rule();
+    if !rule.from.contains(&case.status) {
+        return Err(Error::Unprocessable(format!(
+            "「{}」の案件は訂正できません",
+            case.status.label()
+        )));
+    }
+    let f = Fields::of_case(&case);
+    Ok(edit_page(&state, &user, &case, f, BTreeMap::new(), None)
+        .await?
+        .into_response())
+}
+
+/// `POST /cases/{id}/edit`: the correction, with its reason, through the lifecycle
+/// (担当). Field problems come back beside their fields; a newer version (someone else
+/// was first) or a change the case's state forbids comes back as a notice.
+#[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
+pub async fn correct(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+    Form(f): Form<Fields>,
+) -> Result<Response, Error> {
+    use axum::http::StatusCode;
+    use uketsuke_store::Error as StoreError;
+    user.check_csrf(&f.csrf)?;
+    user.require(Role::Clerk)?;
+    let case = crate::actions::load(&state, &user, id).await?;
+    let received = received_on(&f.received_on);
+    let parsed = parse(&f);
+    let mut errors = parsed.clone().err().unwrap_or_default();
+    if let Err(message) = &received {
+        errors.insert("received_on", message.clone());
+    }
+    if f.reason.trim().is_empty() {
+        errors.insert("reason", "訂正の理由を入力してください。".to_owned());
+    }
+    let office_id = match (user.user.office_id, f.office_id.trim()) {
+        (Some(own), _) => Some(own),
+        (None, "") => None,
+        (None, text) => match text.parse::<i32>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.insert("office_id", "受付事務所を選び直してください。".to_owned());
+                None
+            }
+        },
+    };
+    let (Ok(form), Ok(received), true) = (parsed, received, errors.is_empty()) else {
+        let page = edit_page(&state, &user, &case, f, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let bureau = state.bureau(&user.user.bureau_id).ok_or(Error::NotFound)?;
+    let command = uketsuke_store::lifecycle::Command::Correct(Box::new(
+        uketsuke_store::lifecycle::Correction {
+            form,
+            received_on: received,
+            retroactive: f.retroactive == "1",
+            office_id,
+            reason: f.reason.clone(),
+            bureau: bureau.clone(),
+            policy: state.eligibility,
+            today: today_in_japan(),
+        },
+    ));
+    let version = f.version.trim().parse::<i32>().ok();
+    match uketsuke_store::lifecycle::apply(&state.db, &user.caller(), id, version, &command).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=edit")).into_response()),
+        Err(StoreError::Field { field, message }) => {
+            let mut errors = BTreeMap::new();
+            errors.insert(field, message);
+            let page = edit_page(&state, &user, &case, f, errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e @ (StoreError::Conflict | StoreError::NotAllowed(_))) => {
+            let code = if matches!(e, StoreError::Conflict) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = edit_page(&state, &user, &case, f, errors, Some(e.to_string())).await?;
+            Ok((code, page).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
 }

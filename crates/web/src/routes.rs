@@ -56,6 +56,12 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/return-letter", get(actions::return_letter))
         .route("/cases/{id}/withdraw", post(actions::withdraw))
         .route("/cases/{id}/answer-due", post(actions::override_answer_due))
+        .route(
+            "/cases/{id}/edit",
+            get(new_request::edit_form).post(new_request::correct),
+        )
+        .route("/cases/{id}/link", post(actions::link))
+        .route("/cases/{id}/unlink", post(actions::unlink))
         .route("/cases/{id}/void-number", post(actions::void_number))
         .route(
             "/council",

@@ -55,6 +55,8 @@ pub struct Model {
     pub reflected_by: Option<i32>,
     pub designated_on: Option<Date>,
     pub not_designated_reason: Option<String>,
+    /// Why the case was last corrected (訂正の理由).
+    pub correction_reason: Option<String>,
     pub created_by: Option<i32>,
     pub lock_version: i32,
     /// SHA-256 of the facility's folded name and address: one live request per

@@ -285,7 +285,7 @@ pub struct Caller {
 #[derive(Debug, Clone)]
 pub enum Command {
     /// 起案: the next free number in 郡市区番号 `district`. A 医科/歯科 sibling still at
-    /// 受付済 is proposed with it (one 7-digit number for the pair).
+    /// 受付済 is proposed with it, each kind with its own number.
     Propose {
         district: u8,
         /// The clerk read the reasons of a case judged 返戻相当.
@@ -312,6 +312,33 @@ pub enum Command {
         reason: String,
         calendar: uketsuke_rules::calendar::Calendar,
     },
+    /// 訂正: the case's fields as corrected, with the reason; deadlines and verdict are
+    /// computed again.
+    Correct(Box<Correction>),
+    /// 医科・歯科併設の関連付け: `sibling_id` is the other kind's case of the same facility.
+    Link { sibling_id: i32 },
+    /// 併設の関連付けの解除.
+    Unlink,
+}
+
+/// A correction (訂正) of a case: the whole 別紙1 as it should read, the intake facts,
+/// and what is needed to judge it again.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    pub form: uketsuke_domain::RequestForm,
+    /// 受付日: the day the paper arrived.
+    pub received_on: NaiveDate,
+    /// 遡及指定.
+    pub retroactive: bool,
+    /// The receiving office (受付事務所); `None` keeps the bureau's choice by prefecture.
+    pub office_id: Option<i32>,
+    /// Why (訂正の理由); required.
+    pub reason: String,
+    /// The bureau's rules (calendar, deadlines, jurisdiction) and the eligibility policy.
+    pub bureau: crate::bureaus::BureauRules,
+    pub policy: uketsuke_rules::eligibility::EligibilityPolicy,
+    /// Today, in Japan: a 受付日 after it is refused.
+    pub today: NaiveDate,
 }
 
 impl Command {
@@ -325,7 +352,8 @@ impl Command {
             Command::Void { .. } => Action::Void,
             Command::NotDesignated { .. } => Action::NotDesignated,
             Command::Designate { .. } => Action::Designate,
-            Command::OverrideAnswerDue { .. } => Action::Edit,
+            Command::OverrideAnswerDue { .. } | Command::Correct(_) => Action::Edit,
+            Command::Link { .. } | Command::Unlink => Action::Link,
         }
     }
 }
@@ -655,7 +683,340 @@ async fn execute(
             )
             .await
         }
+        Command::Correct(correction) => correct(txn, caller, case, correction).await,
+        Command::Link { sibling_id } => link(txn, caller, case, *sibling_id).await,
+        Command::Unlink => unlink(txn, caller, case).await,
     }
+}
+
+/// 訂正: every field of the 別紙1 as it should read. The deadlines and the verdict are
+/// computed again from the corrected 指定希望日 and 受付日; the issued number stays
+/// (a later 指定希望日 only moves the 回答期限), unless the change would make it wrong —
+/// another 種別 or 都道府県 — which must be voided first.
+async fn correct(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: reception_request::Model,
+    c: &Correction,
+) -> Result<reception_request::Model> {
+    use crate::intake;
+    let actor = &caller.actor;
+    let reason = c.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::Field {
+            field: "reason",
+            message: "訂正の理由を入力してください".to_owned(),
+        });
+    }
+    intake::check_received(c.received_on, c.today).map_err(|message| Error::Field {
+        field: "received_on",
+        message,
+    })?;
+    let prefecture =
+        intake::place(&c.form.facility_address, &c.bureau).map_err(|message| Error::Field {
+            field: "facility_address",
+            message,
+        })?;
+    let facility = facility::Entity::find_by_id(case.facility_id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let live: Vec<String> = numbers_of(txn, case.id)
+        .await?
+        .into_iter()
+        .filter(|n| n.status.is_live())
+        .map(|n| n.code)
+        .collect();
+    let new_kind = c.form.kind != case.kind;
+    let new_prefecture = prefecture.code_str() != facility.prefecture;
+    if !live.is_empty() && (new_kind || new_prefecture) {
+        return Err(Error::NotAllowed(format!(
+            "{}を変えると受付番号 {} が使えなくなります。先にその番号を無効化してから訂正してください",
+            if new_kind {
+                "種別"
+            } else {
+                "所在地の都道府県"
+            },
+            live.join("・")
+        )));
+    }
+    if new_kind && case.sibling_id.is_some() {
+        return Err(Error::NotAllowed(
+            "医科・歯科の併設として関連付けられた依頼です。種別を変える前に関連付けを解除してください"
+                .to_owned(),
+        ));
+    }
+    let office_id = correct_office(txn, caller, &case, c, &prefecture, new_prefecture).await?;
+    let key = crate::requests::dedupe_key(&c.form.facility_name, &c.form.facility_address);
+    let probe = crate::requests::DuplicateProbe {
+        bureau_id: &case.bureau_id,
+        facility_name: &c.form.facility_name,
+        facility_address: &c.form.facility_address,
+        kind: c.form.kind,
+        designation: c.form.designation_date,
+        exclude_id: Some(case.id),
+    };
+    if let Some(other) = crate::requests::find_duplicate(txn, &probe).await? {
+        return Err(Error::Field {
+            field: "facility_name",
+            message: format!(
+                "訂正後の内容（同じ医療機関・種別・指定希望日）の依頼が既にあります（受付ID {}）",
+                other.id
+            ),
+        });
+    }
+    let intake = intake::Intake {
+        bureau: &c.bureau,
+        policy: &c.policy,
+        office_id,
+        received: c.received_on,
+        retroactive: c.retroactive,
+    };
+    let (deadlines, verdict) = intake::assess(&intake, &c.form);
+    // Facility data lives in the facility row as well: corrected with its own entry.
+    let facility_before = serde_json::to_value(&facility).ok();
+    let mut f: facility::ActiveModel = facility.clone().into();
+    f.prefecture = Set(prefecture.code_str());
+    f.name = Set(c.form.facility_name.clone());
+    f.name_search = Set(uketsuke_domain::search_key(&c.form.facility_name));
+    f.postal_code = Set(c.form.facility_postal_code.as_ref().map(|p| p.to_string()));
+    f.address = Set(c.form.facility_address.clone());
+    f.municipality = Set(uketsuke_rules::numbering::municipality_of(
+        &c.form.facility_address,
+    ));
+    f.phone = Set(Some(c.form.contact_phone.to_string()));
+    if sea_orm::ActiveModelTrait::is_changed(&f) {
+        f.updated_at = Set(chrono::Utc::now());
+        let after = sea_orm::ActiveModelTrait::update(f, txn).await?;
+        crate::audit::record(
+            txn,
+            actor,
+            "facility.correct",
+            "facility",
+            after.id,
+            facility_before,
+            serde_json::to_value(&after).ok(),
+        )
+        .await?;
+    }
+    let keeps_override = c.form.designation_date == case.designation_date;
+    let form = &c.form;
+    let fields = intake::RequestFields::of(form);
+    write(
+        txn,
+        case,
+        "request.correct",
+        |r| {
+            fields.set(r);
+            r.office_id = Set(office_id);
+            r.received_on = Set(c.received_on);
+            r.retroactive = Set(c.retroactive);
+            r.dedupe_key = Set(Some(key));
+            r.submission_deadline = Set(deadlines.submission_deadline);
+            r.answer_due = Set(deadlines.answer_due);
+            r.implementing_body_due = Set(deadlines.implementing_body_due);
+            r.decision = Set(verdict.decision.into());
+            r.reasons = Set(crate::requests::texts(&verdict.reasons));
+            r.warnings = Set(crate::requests::texts(&verdict.warnings));
+            // An override was decided for the old 指定希望日: it goes with it.
+            if !keeps_override {
+                r.answer_due_override = Set(None);
+                r.answer_due_override_reason = Set(None);
+            }
+            r.correction_reason = Set(Some(reason));
+        },
+        actor,
+    )
+    .await
+}
+
+/// The office of a corrected case: the one chosen (of the bureau, and covering the
+/// facility's prefecture), else the current one — or, when the prefecture changed, the
+/// office that covers the new one. A caller limited to an office cannot move a case to
+/// another office.
+async fn correct_office(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: &reception_request::Model,
+    c: &Correction,
+    prefecture: &Prefecture,
+    new_prefecture: bool,
+) -> Result<Option<i32>> {
+    use crate::entities::office;
+    let offices = office::Entity::find()
+        .filter(office::Column::BureauId.eq(case.bureau_id.as_str()))
+        .all(txn)
+        .await?;
+    let code = prefecture.code_str();
+    let covers = |o: &office::Model| o.prefectures.split(',').any(|p| p.trim() == code);
+    let chosen = match c.office_id {
+        Some(id) => {
+            let o = offices
+                .iter()
+                .find(|o| o.id == id)
+                .ok_or_else(|| Error::Field {
+                    field: "office_id",
+                    message: "選んだ事務所はこの局の事務所ではありません".to_owned(),
+                })?;
+            if !covers(o) {
+                return Err(Error::Field {
+                    field: "office_id",
+                    message: format!(
+                        "{}は{}を担当していません。所在地の都道府県を担当する事務所を選んでください",
+                        o.name,
+                        prefecture.name()
+                    ),
+                });
+            }
+            Some(id)
+        }
+        None if new_prefecture => {
+            let mut covering = offices.iter().filter(|o| covers(o));
+            match (covering.next(), covering.next()) {
+                (Some(only), None) => Some(only.id),
+                _ => None,
+            }
+        }
+        None => case.office_id,
+    };
+    if let Some(own) = caller.scope.office_id
+        && chosen != Some(own)
+    {
+        return Err(Error::Field {
+            field: "office_id",
+            message: "自分の事務所以外へ案件を移すことはできません（局の職員に依頼してください）"
+                .to_owned(),
+        });
+    }
+    Ok(chosen)
+}
+
+/// 併設の関連付け: the 医科 and the 歯科 case of one facility become each other's
+/// sibling (both claimed, both audited). Each keeps its own number.
+async fn link(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: reception_request::Model,
+    sibling_id: i32,
+) -> Result<reception_request::Model> {
+    let actor = &caller.actor;
+    if sibling_id == case.id {
+        return Err(Error::Field {
+            field: "sibling_id",
+            message: "同じ依頼どうしは関連付けられません".to_owned(),
+        });
+    }
+    let sibling = lock_case(txn, sibling_id)
+        .await?
+        .filter(|s| caller.scope.permits(s))
+        .ok_or_else(|| Error::Field {
+            field: "sibling_id",
+            message: format!("関連付ける依頼（受付ID {sibling_id}）が見つかりません"),
+        })?;
+    let mut kinds = [case.kind, sibling.kind];
+    kinds.sort_unstable();
+    if kinds != [RequestKind::Medical, RequestKind::Dental] {
+        return Err(Error::Field {
+            field: "sibling_id",
+            message: "併設として関連付けられるのは、医科と歯科の依頼の組だけです".to_owned(),
+        });
+    }
+    if !Action::Link.rule().from.contains(&sibling.status) {
+        return Err(Error::NotAllowed(format!(
+            "関連付ける依頼（受付ID {}）は「{}」のため関連付けられません",
+            sibling.id,
+            sibling.status.label()
+        )));
+    }
+    for (one, other) in [(&case, &sibling), (&sibling, &case)] {
+        match one.sibling_id {
+            Some(s) if s == other.id => {
+                return Err(Error::NotAllowed(
+                    "この2件は既に併設として関連付けられています".to_owned(),
+                ));
+            }
+            Some(s) => {
+                return Err(Error::NotAllowed(format!(
+                    "受付ID {} は既に別の依頼（受付ID {s}）と関連付けられています。先に解除してください",
+                    one.id
+                )));
+            }
+            None => {}
+        }
+    }
+    let prefecture_of = |facility_id: i32| async move {
+        Ok::<_, Error>(
+            facility::Entity::find_by_id(facility_id)
+                .one(txn)
+                .await?
+                .map(|f| f.prefecture),
+        )
+    };
+    if prefecture_of(case.facility_id).await? != prefecture_of(sibling.facility_id).await? {
+        return Err(Error::Field {
+            field: "sibling_id",
+            message: "所在地の都道府県が異なる依頼は併設として関連付けられません".to_owned(),
+        });
+    }
+    claim(txn, &sibling).await?;
+    let (case_id, sibling_id) = (case.id, sibling.id);
+    write(
+        txn,
+        sibling,
+        "request.link_sibling",
+        |r| r.sibling_id = Set(Some(case_id)),
+        actor,
+    )
+    .await?;
+    write(
+        txn,
+        case,
+        "request.link_sibling",
+        |r| r.sibling_id = Set(Some(sibling_id)),
+        actor,
+    )
+    .await
+}
+
+/// 関連付けの解除: both cases forget each other (both claimed, both audited).
+async fn unlink(
+    txn: &DatabaseTransaction,
+    caller: &Caller,
+    case: reception_request::Model,
+) -> Result<reception_request::Model> {
+    let actor = &caller.actor;
+    let Some(sibling_id) = case.sibling_id else {
+        return Err(Error::NotAllowed(
+            "この依頼は併設として関連付けられていません".to_owned(),
+        ));
+    };
+    if let Some(sibling) = lock_case(txn, sibling_id).await? {
+        if !caller.scope.permits(&sibling) {
+            return Err(Error::Forbidden(
+                "関連付けの相手の依頼は別の事務所の案件です。局の職員に解除を依頼してください"
+                    .to_owned(),
+            ));
+        }
+        if sibling.sibling_id == Some(case.id) {
+            claim(txn, &sibling).await?;
+            write(
+                txn,
+                sibling,
+                "request.unlink_sibling",
+                |r| r.sibling_id = Set(None),
+                actor,
+            )
+            .await?;
+        }
+    }
+    write(
+        txn,
+        case,
+        "request.unlink_sibling",
+        |r| r.sibling_id = Set(None),
+        actor,
+    )
+    .await
 }
 
 async fn propose(
@@ -719,40 +1080,38 @@ async fn propose(
         }
         _ => None,
     };
-    match sibling {
-        Some(sibling) => {
-            let (medical_id, dental_id) = if case.kind == RequestKind::Medical {
-                (case.id, sibling.id)
-            } else {
-                (sibling.id, case.id)
-            };
-            issuance::issue_pair_in(
-                txn,
-                prefecture,
-                district,
-                policy,
-                &proposed(medical_id),
-                &proposed(dental_id),
-                actor,
-            )
-            .await?;
-            write(
-                txn,
-                sibling,
-                "request.propose",
-                |r| r.status = Set(S::Proposed),
-                actor,
-            )
-            .await?;
-        }
-        None => {
-            let d = District {
-                prefecture,
-                fee_schedule: case.kind.fee_schedule(),
-                number: district,
-            };
-            issuance::issue_in(txn, d, policy, &proposed(case.id), actor).await?;
-        }
+    // Each kind has its own number from its own range (the bureaus' 名簿 list the other
+    // kind's number as 併設医療機関番号); the pair is only proposed together.
+    let district_of = |kind: RequestKind| District {
+        prefecture,
+        fee_schedule: kind.fee_schedule(),
+        number: district,
+    };
+    issuance::issue_in(
+        txn,
+        district_of(case.kind),
+        policy,
+        &proposed(case.id),
+        actor,
+    )
+    .await?;
+    if let Some(sibling) = sibling {
+        issuance::issue_in(
+            txn,
+            district_of(sibling.kind),
+            policy,
+            &proposed(sibling.id),
+            actor,
+        )
+        .await?;
+        write(
+            txn,
+            sibling,
+            "request.propose",
+            |r| r.status = Set(S::Proposed),
+            actor,
+        )
+        .await?;
     }
     write(
         txn,
@@ -786,7 +1145,7 @@ async fn approve(
     for n in own {
         issuance::approve_in(txn, n, actor).await?;
     }
-    // The sibling shares the 7-digit number: its proposed numbers are approved with it.
+    // A 医科/歯科 sibling proposed with it is approved with it.
     if let Some(s) = case.sibling_id
         && let Some(sib) = lock_case(txn, s).await?
         && sib.status == S::Proposed
@@ -1071,6 +1430,8 @@ mod tests {
                 Action::NotDesignated,
             ),
             (Command::Designate { session_id: 1 }, Action::Designate),
+            (Command::Link { sibling_id: 2 }, Action::Link),
+            (Command::Unlink, Action::Link),
         ];
         for (command, action) in commands {
             assert_eq!(command.action(), action);
@@ -1123,6 +1484,7 @@ mod tests {
             reflected_by: None,
             designated_on: None,
             not_designated_reason: None,
+            correction_reason: None,
             created_by: None,
             lock_version: 0,
             dedupe_key: None,

@@ -27,17 +27,19 @@ pub struct ActionBody {
     pub acknowledge_return: Option<bool>,
     /// For `void`: which number (default: the case's only live number).
     pub number_id: Option<i32>,
+    /// For `link`: the other kind's case of the same facility (医科・歯科併設).
+    pub sibling_id: Option<i32>,
 }
 
-/// Act on a case: `propose`, `approve`, `answer`, `return`, `withdraw`, `void` or
-/// `not-designated`.
+/// Act on a case: `propose`, `approve`, `answer`, `return`, `withdraw`, `void`,
+/// `not-designated`, `link` (with `sibling_id`: 医科・歯科併設) or `unlink`.
 #[utoipa::path(
     post,
     path = "/api/v1/requests/{id}/{action}",
     operation_id = "act_on_request",
     params(
         ("id" = i32, Path, description = "The case's id"),
-        ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated"),
+        ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated | link | unlink"),
     ),
     request_body = ActionBody,
     responses(
@@ -56,6 +58,20 @@ pub async fn act(
     Path((id, action)): Path<(i32, String)>,
     Json(body): Json<ActionBody>,
 ) -> Result<Json<Case>, ApiError> {
+    let version = body.version;
+    match action.as_str() {
+        "unlink" => return run(&state, &user, id, version, Command::Unlink).await,
+        "link" => {
+            let sibling_id = body.sibling_id.ok_or_else(|| {
+                ApiError::field(
+                    "sibling_id",
+                    "関連付ける依頼の id（sibling_id）を指定してください",
+                )
+            })?;
+            return run(&state, &user, id, version, Command::Link { sibling_id }).await;
+        }
+        _ => {}
+    }
     let action = Action::parse(&action)
         .filter(|a| {
             matches!(
@@ -123,8 +139,21 @@ pub async fn act(
             Command::Void { number_id, reason }
         }
     };
+    run(&state, &user, id, Some(version), command).await
+}
+
+/// Runs a command with the version the caller read (required) and answers the case.
+async fn run(
+    state: &AppState,
+    user: &ApiUser,
+    id: i32,
+    version: Option<i32>,
+    command: Command,
+) -> Result<Json<Case>, ApiError> {
+    let version = version
+        .ok_or_else(|| ApiError::field("version", "案件の版（version）を指定してください"))?;
     lifecycle::apply(&state.db, &user.caller(), id, Some(version), &command).await?;
-    Ok(Json(Case::of(&load(&state, &user, id).await?, true)))
+    Ok(Json(super::cases::full(state, user, id).await?))
 }
 
 /// The 郡市区番号 suggested from the registry for a case's address.

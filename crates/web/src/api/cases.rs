@@ -126,7 +126,12 @@ pub struct Case {
     /// The number in use (approved, else proposed), or null.
     pub number: Option<String>,
     pub numbers: Vec<NumberJson>,
+    /// The linked 医科/歯科 case of the same facility (併設), or null.
     pub sibling_id: Option<i32>,
+    /// 遡及指定 was asked for (then the verdict is 返戻相当).
+    pub retroactive: bool,
+    /// Why the case was last corrected (訂正), or null.
+    pub correction_reason: Option<String>,
     pub council_session_id: Option<i32>,
     pub answered_on: Option<NaiveDate>,
     pub returned_on: Option<NaiveDate>,
@@ -137,6 +142,11 @@ pub struct Case {
     /// Only in a single case's answer, not in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
+    /// Only in a single case's answer: the other kind's open, unlinked cases that look
+    /// like the same facility (same name, address, or 開設者 and 指定希望日) — candidates
+    /// for `POST /api/v1/requests/{id}/link`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pair_candidates: Option<Vec<i32>>,
 }
 
 fn texts(v: &serde_json::Value) -> Vec<String> {
@@ -183,6 +193,8 @@ impl Case {
                 })
                 .collect(),
             sibling_id: r.sibling_id,
+            retroactive: r.retroactive,
+            correction_reason: r.correction_reason.clone(),
             council_session_id: r.council_session_id,
             answered_on: r.answered_on,
             returned_on: r.returned_on,
@@ -201,8 +213,22 @@ impl Case {
                     })
                     .collect()
             }),
+            pair_candidates: None,
         }
     }
+}
+
+/// A single case as the API shows it: with its history and its 併設 candidates.
+pub(super) async fn full(state: &AppState, user: &ApiUser, id: i32) -> Result<Case, ApiError> {
+    let view = load(state, user, id).await?;
+    let candidates = uketsuke_store::cases::pair_candidates(&state.db, &user.scope(), &view.case)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let mut case = Case::of(&view, true);
+    case.pair_candidates = Some(candidates);
+    Ok(case)
 }
 
 pub(super) async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<CaseView, ApiError> {
@@ -328,8 +354,7 @@ pub async fn create(
             "同じ医療機関・種別・指定希望日の依頼が既に登録されています（重複）",
         ));
     };
-    let view = load(&state, &user, id).await?;
-    Ok((StatusCode::CREATED, Json(Case::of(&view, true))).into_response())
+    Ok((StatusCode::CREATED, Json(full(&state, &user, id).await?)).into_response())
 }
 
 /// A page of cases (50 a page; counted up to 1,000 like the page).
@@ -429,5 +454,179 @@ pub async fn show(
     user: ApiUser,
     Path(id): Path<i32>,
 ) -> Result<Json<Case>, ApiError> {
-    Ok(Json(Case::of(&load(&state, &user, id).await?, true)))
+    Ok(Json(full(&state, &user, id).await?))
+}
+
+/// A correction (訂正): only the fields given change; `version` and `reason` are
+/// required. Dates and numbers in any notation the entry form accepts.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorrectionBody {
+    /// The case's version as last read (required).
+    pub version: Option<i32>,
+    /// 訂正の理由 (required).
+    pub reason: Option<String>,
+    pub kind: Option<String>,
+    pub facility_name: Option<String>,
+    pub facility_postal_code: Option<String>,
+    pub facility_address: Option<String>,
+    /// 指定希望日（予定）: a later date keeps the number and moves the 回答期限.
+    pub designation_date: Option<String>,
+    pub request_date: Option<String>,
+    /// 開設者の氏名: makes the founder a person.
+    pub founder_name: Option<String>,
+    /// 法人の名称: makes the founder a 法人.
+    pub corporation_name: Option<String>,
+    pub representative_title: Option<String>,
+    pub representative_name: Option<String>,
+    pub founder_registration: Option<String>,
+    pub contact_phone: Option<String>,
+    pub reply_postal_code: Option<String>,
+    pub reply_address: Option<String>,
+    pub reply_name: Option<String>,
+    /// 受付日 (never after today).
+    pub received_on: Option<String>,
+    /// The receiving office's code in the bureau's settings.
+    pub office: Option<String>,
+    /// 遡及指定.
+    pub retroactive: Option<bool>,
+}
+
+/// Correct a case (訂正, 担当): the deadlines and the verdict are computed again; the
+/// number stays unless 種別 or 都道府県 change (then void it first).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/requests/{id}",
+    operation_id = "correct_request",
+    params(("id" = i32, Path, description = "The case's id")),
+    request_body = CorrectionBody,
+    responses(
+        (status = 200, description = "The case after the correction", body = Case),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 403, description = "役割が足りない", body = super::ErrorBody),
+        (status = 404, description = "見つからない（他局・他事務所の案件を含む）", body = super::ErrorBody),
+        (status = 409, description = "他の職員が先に処理しました", body = super::ErrorBody),
+        (status = 422, description = "入力の誤り、または状態から許されない処理", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn correct(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i32>,
+    Json(b): Json<CorrectionBody>,
+) -> Result<Json<Case>, ApiError> {
+    user.require(Role::Clerk)?;
+    let version = b
+        .version
+        .ok_or_else(|| ApiError::field("version", "案件の版（version）を指定してください"))?;
+    let view = load(&state, &user, id).await?;
+    let mut f = Fields::of_case(&view.case);
+    let set = |target: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            v.clone_into(target);
+        }
+    };
+    set(&mut f.kind, &b.kind);
+    set(&mut f.facility_name, &b.facility_name);
+    set(&mut f.facility_postal_code, &b.facility_postal_code);
+    set(&mut f.facility_address, &b.facility_address);
+    set(&mut f.designation_date, &b.designation_date);
+    set(&mut f.request_date, &b.request_date);
+    set(&mut f.representative_title, &b.representative_title);
+    set(&mut f.representative_name, &b.representative_name);
+    set(&mut f.founder_registration, &b.founder_registration);
+    set(&mut f.contact_phone, &b.contact_phone);
+    set(&mut f.reply_postal_code, &b.reply_postal_code);
+    set(&mut f.reply_address, &b.reply_address);
+    set(&mut f.reply_name, &b.reply_name);
+    set(&mut f.received_on, &b.received_on);
+    if let Some(name) = &b.founder_name {
+        f.founder_kind = "person".to_owned();
+        name.clone_into(&mut f.founder_name);
+    }
+    if let Some(name) = &b.corporation_name {
+        f.founder_kind = "corporation".to_owned();
+        name.clone_into(&mut f.corporation_name);
+    }
+    if let Some(retroactive) = b.retroactive {
+        f.retroactive = if retroactive { "1" } else { "" }.to_owned();
+    }
+    let mut problems: Vec<FieldError> = Vec::new();
+    let form = match new_request::parse(&f) {
+        Ok(form) => Some(form),
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|(field, message)| FieldError {
+                field: field.to_owned(),
+                message,
+            }));
+            None
+        }
+    };
+    let received = match new_request::received_on(&f.received_on) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            problems.push(FieldError {
+                field: "received_on".into(),
+                message,
+            });
+            None
+        }
+    };
+    let reason = b.reason.clone().unwrap_or_default();
+    if reason.trim().is_empty() {
+        problems.push(FieldError {
+            field: "reason".into(),
+            message: "訂正の理由（reason）を入力してください".into(),
+        });
+    }
+    let bureau = state
+        .bureau(&user.user.bureau_id)
+        .ok_or_else(ApiError::not_found)?;
+    let office_id = match (user.user.office_id, b.office.as_deref().map(str::trim)) {
+        (Some(own), _) => Some(own),
+        (None, None | Some("")) => view.case.office_id,
+        (None, Some(code)) => {
+            match uketsuke_store::bureaus::office_id(&state.db, &bureau.id, code).await? {
+                Some(id) => Some(id),
+                None => {
+                    problems.push(FieldError {
+                        field: "office".into(),
+                        message: format!("事務所「{code}」はこの局の設定にありません"),
+                    });
+                    None
+                }
+            }
+        }
+    };
+    let (Some(form), Some(received), true) = (form, received, problems.is_empty()) else {
+        return Err(ApiError::fields(problems));
+    };
+    // A new address in another prefecture without an office named: the office follows
+    // the prefecture (the store chooses it).
+    let office_id = if b.office.is_none()
+        && b.facility_address.is_some()
+        && user.user.office_id.is_none()
+        && intake::place(&form.facility_address, bureau)
+            .is_ok_and(|p| p.code_str() != view.prefecture)
+    {
+        None
+    } else {
+        office_id
+    };
+    let command = uketsuke_store::lifecycle::Command::Correct(Box::new(
+        uketsuke_store::lifecycle::Correction {
+            form,
+            received_on: received,
+            retroactive: f.retroactive == "1",
+            office_id,
+            reason,
+            bureau: bureau.clone(),
+            policy: state.eligibility,
+            today: today_in_japan(),
+        },
+    ));
+    uketsuke_store::lifecycle::apply(&state.db, &user.caller(), id, Some(version), &command)
+        .await?;
+    Ok(Json(full(&state, &user, id).await?))
 }

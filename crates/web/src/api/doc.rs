@@ -17,6 +17,7 @@ use super::{actions, cases, council};
         cases::create,
         cases::list,
         cases::show,
+        cases::correct,
         actions::act,
         council::create,
         council::show,

@@ -35,7 +35,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(doc::openapi_json))
         .route("/api/v1/requests", get(cases::list).post(cases::create))
-        .route("/api/v1/requests/{id}", get(cases::show))
+        .route(
+            "/api/v1/requests/{id}",
+            get(cases::show).patch(cases::correct),
+        )
         .route("/api/v1/requests/{id}/{action}", post(actions::act))
         .route("/api/v1/council-sessions", post(council::create))
         .route("/api/v1/council-sessions/{id}", get(council::show))

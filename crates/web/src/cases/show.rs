@@ -116,6 +116,18 @@ impl Notice {
 
     /// The word for an action just done (`?done=approve`).
     fn done(action: &str) -> Option<Self> {
+        let text = match action {
+            "unlink" => Some("医科・歯科の併設の関連付けを解除しました。"),
+            "answer-due" => Some("回答期限を変更しました。"),
+            "edit" => Some("訂正を保存しました。期限と判定は訂正後の内容で計算し直しています。"),
+            _ => None,
+        };
+        if let Some(text) = text {
+            return Some(Self {
+                text: text.to_owned(),
+                error: false,
+            });
+        }
         let action = uketsuke_store::lifecycle::Action::parse(action)?;
         Some(Self {
             text: format!("「{}」を記録しました。", action.label()),
