@@ -1,6 +1,7 @@
 //! Corrections (訂正): the reason of a case's latest correction, kept in the row so that
 //! the audit trail shows it beside the fields it changed; and an index on the facility's
-//! address, by which a 医科 request finds the 歯科 request of the same facility (併設).
+//! address, by which a 医科 request finds the 歯科 request of the same facility (併設);
+//! and the rows of an upload marked 遡及 on its preview, kept with its import job.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -23,6 +24,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table("import_jobs")
+                    .add_column(text_null("retroactive_rows"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(index(
                 "reception_requests",
                 ADDRESS_INDEX,
@@ -38,6 +47,14 @@ impl MigrationTrait for Migration {
                 Index::drop()
                     .name(ADDRESS_INDEX)
                     .table("reception_requests")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("import_jobs")
+                    .drop_column("retroactive_rows")
                     .to_owned(),
             )
             .await?;

@@ -495,6 +495,26 @@ async fn token(app: &TestApp, username: &str, role: &str, bureau: &str) -> Strin
 async fn the_api_corrects_only_the_fields_given() {
     let app = TestApp::spawn().await;
     let clerk = token(&app, "api-tanto", "clerk", BUREAU).await;
+    // A 受付日 after today is refused at entry too.
+    let tomorrow = uketsuke_domain::today_in_japan() + chrono::TimeDelta::days(1);
+    let (status, body) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/requests",
+        &clerk,
+        Some(json!({
+            "kind": "歯科",
+            "facility_name": "API未来歯科",
+            "facility_address": "東京都新宿区西新宿2-8-1",
+            "designation_date": "令和9年4月1日",
+            "founder_name": "厚生 花子",
+            "contact_phone": "03-5321-1111",
+            "received_on": tomorrow.format("%Y-%m-%d").to_string(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], json!("received_on"));
     let (status, created) = api(
         &app,
         reqwest::Method::POST,

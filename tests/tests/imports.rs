@@ -412,3 +412,134 @@ async fn an_upload_is_saved_with_the_day_its_paper_arrived_never_a_future_one() 
     );
     assert_eq!(saved.len(), 2);
 }
+
+/// 遡及指定 marked on the preview, row by row: only the marked requests are saved as
+/// 遡及 (返戻相当, with the reason), and the case list shows them so.
+#[tokio::test]
+async fn requests_marked_retroactive_on_the_preview_are_saved_as_such() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let html = preview(&app, monthly_list(4, 0)).await;
+    for index in 0..4 {
+        assert!(
+            html.contains(&format!("name=\"retro_{index}\"")),
+            "each row can be marked 遡及"
+        );
+    }
+    let action = confirm_action(&html);
+    let csrf = app.csrf("/requests/upload").await;
+    let response = app
+        .post_form(
+            &action,
+            &[
+                ("csrf", csrf.as_str()),
+                ("scope", "all"),
+                ("retro_1", "1"),
+                ("retro_3", "1"),
+                ("retro_99", "1"),
+            ],
+        )
+        .await;
+    let html = app.follow(response).await.text().await.unwrap();
+    let html = if html.contains("登録中です") {
+        let path = response_path(&app).await;
+        finished_page(&app, &path).await
+    } else {
+        html
+    };
+    assert!(html.contains("4件"), "{html}");
+    let saved = reception_request::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 4);
+    for r in &saved {
+        let marked = r.facility_name.ends_with('1') || r.facility_name.ends_with('3');
+        assert_eq!(r.retroactive, marked, "{}", r.facility_name);
+        if marked {
+            assert_eq!(r.decision, uketsuke_store::lifecycle::Decision::Return);
+            assert!(r.reasons.to_string().contains("遡及"), "{}", r.reasons);
+        }
+    }
+    let list = app.get("/cases").await.text().await.unwrap();
+    assert_eq!(
+        list.matches("<span class=\"tag warn\">遡及</span>").count(),
+        2
+    );
+}
+
+async fn response_path(app: &TestApp) -> String {
+    recent_jobs(app).await.remove(0)
+}
+
+/// A row of an upload opens in the entry form: a valid one as read, one with problems
+/// as typed with each problem beside its field; fixed and saved there, the file's own
+/// save then skips it as already recorded.
+#[tokio::test]
+async fn a_row_of_an_upload_opens_in_the_entry_form_to_fix_it() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let html = preview(&app, monthly_list(3, 1)).await;
+    let action = confirm_action(&html);
+    let token = action.rsplit('/').next().unwrap().to_owned();
+    // The valid rows open as read.
+    assert!(html.contains(&format!("/requests/upload/{token}/rows/0")));
+    let form = app
+        .get(&format!("/requests/upload/{token}/rows/0"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("value=\"取込テスト歯科クリニック1\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("4行目を開きました") || form.contains("5行目を開きました"),
+        "{form}"
+    );
+    // The row without a name opens as typed, its problem beside the field.
+    let link = format!("/requests/upload/{token}/rejected/0");
+    assert!(html.contains(&link), "{html}");
+    let form = app.get(&link).await.text().await.unwrap();
+    assert!(form.contains("（問題のあった行）を開きました"), "{form}");
+    assert!(form.contains("名称を入力してください"), "{form}");
+    assert!(form.contains("value=\"東京都新宿区西新宿2-8-1\""), "{form}");
+    assert!(
+        form.contains("value=\"medical\" checked"),
+        "the kind as typed: {form}"
+    );
+    // Fixed and saved from the form.
+    let csrf = uketsuke_tests::csrf_of(&form);
+    let response = app
+        .post_form(
+            "/requests/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "medical"),
+                ("facility_name", "取込テスト医科クリニック0"),
+                ("facility_address", "東京都新宿区西新宿2-8-1"),
+                ("designation_date", "令和9年1月1日"),
+                ("founder_kind", "person"),
+                ("founder_name", "資格 太郎0"),
+                ("contact_phone", "03-5321-1111"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(requests(&app).await, 1);
+    // Another clerk cannot open the rows.
+    let csrf = app.csrf("/dashboard").await;
+    app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    let password = app
+        .create_user("torikomi2", "clerk", "kanto-shinetsu")
+        .await;
+    app.login("torikomi2", &password).await;
+    assert_eq!(app.get(&link).await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/requests/upload/{token}/rows/0"))
+            .await
+            .status(),
+        404
+    );
+}

@@ -226,6 +226,7 @@ async fn import_requests(
         office_id,
         received: crate::jobs::now_in_japan().date(),
         retroactive: false,
+        retroactive_forms: &[],
     };
     let forms: Vec<&RequestForm> = ready.iter().map(|item| &item.value).collect();
     match save_forms(db, &intake, &forms, actor).await {

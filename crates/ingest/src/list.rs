@@ -370,15 +370,34 @@ pub(crate) fn read_sheet(
         let draft = read_row(&mut sink, header, row, &get);
         let clean_row = sink.problems.len() == before;
         match draft.finish() {
-            Some(form) if clean_row => outcome.items.push(Located {
-                sheet: grid.name.clone(),
-                cell_or_row: format!("row {}", u64::from(row) + 1),
-                value: form,
-            }),
-            _ => {}
+            Some(form) if clean_row => outcome.items.push(located(grid, row, form)),
+            _ => outcome.rejected.push(located(
+                grid,
+                row,
+                header
+                    .columns
+                    .iter()
+                    .filter_map(|&(col, field)| {
+                        let cells: Vec<&Cell> = cells
+                            .iter()
+                            .filter(|c| c.col == col && !c.is_blank())
+                            .collect();
+                        (!cells.is_empty()).then(|| (field, joined(&cells)))
+                    })
+                    .collect(),
+            )),
         }
     }
     outcome.problems.extend(sink.problems);
+}
+
+/// `value` found at `row` (0-based) of `grid`.
+fn located<T>(grid: &Grid, row: u32, value: T) -> Located<T> {
+    Located {
+        sheet: grid.name.clone(),
+        cell_or_row: format!("row {}", u64::from(row) + 1),
+        value,
+    }
 }
 
 fn read_row<'g>(

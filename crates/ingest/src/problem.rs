@@ -107,6 +107,10 @@ pub struct Located<T> {
 pub struct Outcome<T> {
     pub items: Vec<Located<T>>,
     pub problems: Vec<Problem>,
+    /// The rows of a list that had problems, as typed (field → text), so that a clerk
+    /// can open one in the entry form and fix it there. Not part of the JSON.
+    #[serde(skip)]
+    pub rejected: Vec<Located<Vec<(&'static str, String)>>>,
 }
 
 impl<T> Default for Outcome<T> {
@@ -114,6 +118,7 @@ impl<T> Default for Outcome<T> {
         Self {
             items: Vec::new(),
             problems: Vec::new(),
+            rejected: Vec::new(),
         }
     }
 }

@@ -89,7 +89,32 @@ pub struct NewJob<'a> {
     pub scope: &'a str,
     /// The day the paper arrived (受付日).
     pub received_on: chrono::NaiveDate,
+    /// The requests (by their index in the file's order) marked 遡及指定.
+    pub retroactive: &'a [usize],
     pub total: usize,
+}
+
+/// The indexes marked 遡及指定, as stored in `import_jobs.retroactive_rows`.
+pub fn retroactive_rows(job: &import_job::Model) -> Vec<usize> {
+    let mut rows: Vec<usize> = job
+        .retroactive_rows
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows
+}
+
+fn rows_text(rows: &[usize]) -> Option<String> {
+    (!rows.is_empty()).then(|| {
+        rows.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }
 
 /// The outcome of [`start`].
@@ -113,6 +138,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
         file_name: Set(job.file_name.to_owned()),
         scope: Set(job.scope.to_owned()),
         received_on: Set(job.received_on),
+        retroactive_rows: Set(rows_text(job.retroactive)),
         total: Set(total),
         status: Set(ImportStatus::Running),
         created: Set(0),
@@ -137,6 +163,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
         .col_expr(C::Status, Expr::value(ImportStatus::Running))
         .col_expr(C::Scope, Expr::value(job.scope))
         .col_expr(C::ReceivedOn, Expr::value(job.received_on))
+        .col_expr(C::RetroactiveRows, Expr::value(rows_text(job.retroactive)))
         .col_expr(C::Total, Expr::value(total))
         .col_expr(C::Error, Expr::value(Option::<String>::None))
         .col_expr(C::StartedAt, Expr::value(now))

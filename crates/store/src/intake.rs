@@ -32,8 +32,18 @@ pub struct Intake<'a> {
     /// The day they were received (受付日): the day the paper reached the office, which
     /// may be days before anyone typed it in; deadlines are judged on it.
     pub received: NaiveDate,
-    /// 遡及指定: the facility asks to be designated retroactively (not eligible).
+    /// 遡及指定: the facility asks to be designated retroactively (not eligible) —
+    /// every form of the submission …
     pub retroactive: bool,
+    /// … or only these (their indexes among the forms saved, ascending).
+    pub retroactive_forms: &'a [usize],
+}
+
+impl Intake<'_> {
+    /// Whether the form at `index` asks for 遡及指定.
+    pub fn is_retroactive(&self, index: usize) -> bool {
+        self.retroactive || self.retroactive_forms.binary_search(&index).is_ok()
+    }
 }
 
 /// What a save did.
@@ -92,6 +102,15 @@ pub fn place(address: &str, bureau: &BureauRules) -> Result<Prefecture, String> 
 
 /// The deadlines and the verdict of a form received on `intake.received`.
 pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment) {
+    assess_form(intake, form, intake.retroactive)
+}
+
+/// [`assess`], with 遡及指定 given for this form.
+pub fn assess_form(
+    intake: &Intake<'_>,
+    form: &RequestForm,
+    retroactive: bool,
+) -> (Deadlines, Assessment) {
     let d = deadlines::deadlines(
         &intake.bureau.calendar,
         &intake.bureau.deadlines,
@@ -101,7 +120,7 @@ pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment
         kinds: vec![form.kind],
         designation: form.designation_date,
         received: intake.received,
-        retroactive: intake.retroactive,
+        retroactive,
         duplicate_of: None,
     };
     let verdict = eligibility::assess(&facts, &d, intake.policy);
@@ -253,7 +272,8 @@ pub async fn save_in<C: ConnectionTrait>(
         if !recorded.insert((form.kind, form.designation_date, key.clone())) {
             saved.already_present += 1;
         } else {
-            let (d, verdict) = assess(intake, form);
+            let retroactive = intake.is_retroactive(index);
+            let (d, verdict) = assess_form(intake, form, retroactive);
             let facility = requests::new_facility(&NewFacility {
                 bureau_id: intake.bureau.id.clone(),
                 prefecture: prefecture.code_str(),
@@ -273,6 +293,7 @@ pub async fn save_in<C: ConnectionTrait>(
                 .or_else(|| office_for(&offices, &prefecture.code_str()));
             let mut row = request_row(form, intake, facility.id, key, &d, &verdict);
             row.office_id = Set(office_id);
+            row.retroactive = Set(retroactive);
             let request = requests::new_request(row).insert(conn).await?;
             entries.push(requests::request_created(actor, &request));
             saved.created.push(request.id);

@@ -78,6 +78,8 @@ pub async fn upload_form(
 
 /// One request in the preview.
 pub struct PreviewRow {
+    /// The request's index in the file's order (the 遡及 checkbox names it).
+    pub index: usize,
     pub place: String,
     pub name: String,
     pub kind: &'static str,
@@ -115,6 +117,8 @@ pub struct PreviewPage {
     problems: Vec<PreviewProblem>,
     /// Today in 和暦, the 受付日 offered.
     today: String,
+    /// The rows of a list that had problems: (index, place, name as typed).
+    rejected: Vec<(usize, String, String)>,
 }
 
 fn preview_rows(
@@ -128,7 +132,8 @@ fn preview_rows(
         .items
         .iter()
         .take(PREVIEW_LIMIT)
-        .map(|item| {
+        .enumerate()
+        .map(|(index, item)| {
             let f = &item.value;
             let (answer_due, decision) = match bureau {
                 Some(b) => {
@@ -138,6 +143,7 @@ fn preview_rows(
                         office_id: None,
                         received: today,
                         retroactive: false,
+                        retroactive_forms: &[],
                     };
                     let (d, verdict) = intake::assess(&intake, f);
                     let decision = if verdict.eligible {
@@ -150,6 +156,7 @@ fn preview_rows(
                 None => (String::new(), String::new()),
             };
             PreviewRow {
+                index,
                 place: format!("{} {}", item.sheet, place_ja(&item.cell_or_row)),
                 name: f.facility_name.clone(),
                 kind: f.kind.label(),
@@ -238,8 +245,79 @@ pub async fn upload(
         problem_count: outcome.problems.len(),
         problems: preview_problems(&outcome),
         today: format_wareki(today_in_japan()),
+        rejected: outcome
+            .rejected
+            .iter()
+            .take(PREVIEW_LIMIT)
+            .enumerate()
+            .map(|(i, r)| {
+                let name = r
+                    .value
+                    .iter()
+                    .find(|(f, _)| *f == "facility_name")
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_default();
+                (i, format!("{} {}", r.sheet, place_ja(&r.cell_or_row)), name)
+            })
+            .collect(),
     }
     .into_response())
+}
+
+/// The upload `token` of the user, read again; 404 when it is not theirs or gone.
+async fn reread(
+    state: &AppState,
+    user: &CurrentUser,
+    token: &str,
+) -> Result<(String, Outcome<RequestForm>), Error> {
+    user.require(Role::Clerk)?;
+    let upload = uketsuke_store::uploads::get(&state.db, token, user.user.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let name = upload.file_name.clone();
+    let (outcome, _) = read_bounded(state, upload.file_name, upload.bytes).await?;
+    let outcome = outcome.map_err(|e| Error::Unprocessable(e.to_string()))?;
+    Ok((name, outcome))
+}
+
+/// `GET /requests/upload/{token}/rows/{index}`: a request read from an upload, in the
+/// entry form, to check or change it and save it alone.
+pub async fn open_row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((token, index)): Path<(String, usize)>,
+) -> Result<Response, Error> {
+    let (name, outcome) = reread(&state, &user, &token).await?;
+    let item = outcome.items.get(index).ok_or(Error::NotFound)?;
+    let source = format!(
+        "取込ファイル「{name}」の{} {}",
+        item.sheet,
+        place_ja(&item.cell_or_row)
+    );
+    let f = crate::new_request::Fields::of_form(&item.value);
+    Ok(crate::new_request::prefilled(&state, &user, f, source)
+        .await?
+        .into_response())
+}
+
+/// `GET /requests/upload/{token}/rejected/{index}`: a row of an uploaded list that had
+/// problems, in the entry form as typed, with each problem beside its field, to fix.
+pub async fn open_rejected(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((token, index)): Path<(String, usize)>,
+) -> Result<Response, Error> {
+    let (name, outcome) = reread(&state, &user, &token).await?;
+    let row = outcome.rejected.get(index).ok_or(Error::NotFound)?;
+    let source = format!(
+        "取込ファイル「{name}」の{} {}（問題のあった行）",
+        row.sheet,
+        place_ja(&row.cell_or_row)
+    );
+    let f = crate::new_request::Fields::of_raw(&row.value);
+    Ok(crate::new_request::prefilled(&state, &user, f, source)
+        .await?
+        .into_response())
 }
 
 /// Reads an uploaded workbook off the async threads, at most
@@ -293,6 +371,23 @@ pub struct ConfirmForm {
     /// The day the paper arrived (受付日); today when left empty.
     #[serde(default)]
     received_on: String,
+    /// `retro_{index}=1` for each request marked 遡及指定 on the preview.
+    #[serde(flatten)]
+    marks: std::collections::HashMap<String, String>,
+}
+
+impl ConfirmForm {
+    /// The indexes of the requests marked 遡及指定, ascending.
+    fn retroactive(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = self
+            .marks
+            .iter()
+            .filter(|(_, v)| v.as_str() == "1")
+            .filter_map(|(k, _)| k.strip_prefix("retro_")?.parse().ok())
+            .collect();
+        rows.sort_unstable();
+        rows
+    }
 }
 
 /// The 受付日 typed on a form: today when empty; 和暦, 西暦 and 全角 digits accepted;
@@ -346,5 +441,5 @@ pub async fn confirm(
         "all"
     };
     let received = received_on(&form.received_on).map_err(Error::Unprocessable)?;
-    crate::imports::run(&state, &user, upload, scope, received).await
+    crate::imports::run(&state, &user, upload, scope, received, &form.retroactive()).await
 }

@@ -67,6 +67,7 @@ pub async fn run(
     upload: upload::Model,
     scope: &str,
     received_on: chrono::NaiveDate,
+    retroactive: &[usize],
 ) -> Result<Response, Error> {
     let new = imports::NewJob {
         upload_id: &upload.id,
@@ -75,6 +76,7 @@ pub async fn run(
         file_name: &upload.file_name,
         scope,
         received_on,
+        retroactive,
         total: 0,
     };
     let job = match imports::start(&state.db, &new).await? {
@@ -163,12 +165,14 @@ async fn read_and_save(
     let bureau = state
         .bureau(&job.bureau_id)
         .ok_or_else(|| format!("局「{}」の設定がありません。", job.bureau_id))?;
+    let marked = imports::retroactive_rows(job);
     let intake = Intake {
         bureau,
         policy: &state.eligibility,
         office_id,
         received: job.received_on,
         retroactive: false,
+        retroactive_forms: &marked,
     };
     let refs: Vec<&RequestForm> = forms.iter().collect();
     let placed = intake::place_all(&refs, bureau)?;

@@ -93,6 +93,115 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// A request read from an upload, as the form shows it.
+    pub fn of_form(form: &RequestForm) -> Fields {
+        let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let mut f = Fields {
+            kind: form.kind.as_str().to_owned(),
+            facility_name: form.facility_name.clone(),
+            facility_postal_code: form
+                .facility_postal_code
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            facility_address: form.facility_address.clone(),
+            designation_date: iso(form.designation_date),
+            request_date: form.request_date.map(iso).unwrap_or_default(),
+            founder_registration: text(&form.founder_registration),
+            contact_phone: form.contact_phone.to_string(),
+            reply_postal_code: form
+                .reply_postal_code
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            reply_address: text(&form.reply_address),
+            reply_name: text(&form.reply_name),
+            ..Fields::default()
+        };
+        match &form.founder {
+            Founder::Person { name } => {
+                f.founder_kind = "person".to_owned();
+                f.founder_name = name.clone();
+            }
+            Founder::Corporation {
+                name,
+                representative_title,
+                representative_name,
+            } => {
+                f.founder_kind = "corporation".to_owned();
+                f.corporation_name = name.clone();
+                f.representative_title = text(representative_title);
+                f.representative_name = text(representative_name);
+            }
+        }
+        f
+    }
+
+    /// A row of an uploaded list that could not be read, as typed (field → text).
+    pub fn of_raw(raw: &[(&str, String)]) -> Fields {
+        let mut f = Fields {
+            founder_kind: "person".to_owned(),
+            ..Fields::default()
+        };
+        for (field, text) in raw {
+            let slot = match *field {
+                "kind" => &mut f.kind,
+                "facility_name" => &mut f.facility_name,
+                "facility_postal_code" => &mut f.facility_postal_code,
+                "facility_address" => &mut f.facility_address,
+                "designation_date" => &mut f.designation_date,
+                "request_date" => &mut f.request_date,
+                "founder_name" => &mut f.founder_name,
+                "corporation_name" => &mut f.corporation_name,
+                "representative_title" => &mut f.representative_title,
+                "representative_name" => &mut f.representative_name,
+                "founder_registration" => &mut f.founder_registration,
+                "contact_phone" => &mut f.contact_phone,
+                "reply_postal_code" => &mut f.reply_postal_code,
+                "reply_address" => &mut f.reply_address,
+                "reply_name" => &mut f.reply_name,
+                _ => continue,
+            };
+            slot.clone_from(text);
+        }
+        // The kind as the list wrote it (医科…): the form's radio wants its id.
+        if let Ok(kind) = f.kind.parse::<RequestKind>() {
+            f.kind = kind.as_str().to_owned();
+        }
+        if f.founder_name.is_empty() && !f.corporation_name.is_empty() {
+            f.founder_kind = "corporation".to_owned();
+        }
+        f
+    }
+}
+
+/// The entry form filled from a row of an upload (`source` says which), with the
+/// problems of its fields.
+pub async fn prefilled(
+    state: &AppState,
+    user: &CurrentUser,
+    mut f: Fields,
+    source: String,
+) -> Result<NewRequestPage, Error> {
+    f.office_id = user
+        .user
+        .office_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let errors = parse(&f).err().unwrap_or_default();
+    Ok(NewRequestPage {
+        layout: Layout::signed_in(state, user),
+        f,
+        errors,
+        offices: offices(state, user).await?,
+        target: "/requests/new".to_owned(),
+        editing: None,
+        source: Some(source),
+    })
+}
+
 /// What the form shows when it corrects a case.
 pub struct Editing {
     pub case_id: i32,
@@ -115,6 +224,8 @@ pub struct NewRequestPage {
     target: String,
     /// Set when the form corrects a case.
     editing: Option<Editing>,
+    /// Set when the form was opened from a row of an upload: which.
+    source: Option<String>,
 }
 
 /// The offices of the user's bureau, as (id, name).
@@ -162,6 +273,7 @@ pub async fn form(
         offices: offices(&state, &user).await?,
         target: "/requests/new".to_owned(),
         editing: None,
+        source: None,
     })
 }
 
@@ -319,6 +431,7 @@ pub async fn create(
             offices: office_list.clone(),
             target: "/requests/new".to_owned(),
             editing: None,
+            source: None,
         }
         .into_response()
     };
@@ -346,6 +459,7 @@ pub async fn create(
         office_id,
         received,
         retroactive: f.retroactive == "1",
+        retroactive_forms: &[],
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.actor())
         .await
@@ -396,6 +510,7 @@ async fn edit_page(
         f,
         errors,
         offices: offices(state, user).await?,
+        source: None,
         target: format!("/cases/{}/edit", case.id),
         editing: Some(Editing {
             case_id: case.id,

@@ -98,6 +98,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/requests/upload/{token}", post(entry::confirm))
+        .route(
+            "/requests/upload/{token}/rows/{index}",
+            get(entry::open_row),
+        )
+        .route(
+            "/requests/upload/{token}/rejected/{index}",
+            get(entry::open_rejected),
+        )
         .route("/requests/upload/jobs/{id}", get(crate::imports::page))
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::scrape))

@@ -14,6 +14,9 @@ pub struct Model {
     pub scope: String,
     /// The day the paper arrived (受付日), for every request of the file.
     pub received_on: Date,
+    /// The indexes (in the file's order) of the requests marked 遡及指定 on the
+    /// preview, comma-separated; none when empty.
+    pub retroactive_rows: Option<String>,
     pub total: i32,
     pub status: ImportStatus,
     pub created: i32,

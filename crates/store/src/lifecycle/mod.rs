@@ -771,6 +771,7 @@ async fn correct(
         office_id,
         received: c.received_on,
         retroactive: c.retroactive,
+        retroactive_forms: &[],
     };
     let (deadlines, verdict) = intake::assess(&intake, &c.form);
     // Facility data lives in the facility row as well: corrected with its own entry.

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use uketsuke_domain::parse_date;
 use uketsuke_store::users::Role;
 use uketsuke_store::views::{self, CaseView};
 use utoipa::ToSchema;
@@ -292,18 +291,16 @@ pub async fn create(
             None
         }
     };
-    let received = match input.received_on.as_deref().map(str::trim) {
-        None | Some("") => Some(today_in_japan()),
-        Some(text) => match parse_date(text) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                problems.push(FieldError {
-                    field: "received_on".into(),
-                    message: e.to_string(),
-                });
-                None
-            }
-        },
+    // Today when not given; never after today.
+    let received = match new_request::received_on(input.received_on.as_deref().unwrap_or("")) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            problems.push(FieldError {
+                field: "received_on".into(),
+                message,
+            });
+            None
+        }
     };
     let bureau = state
         .bureau(&user.user.bureau_id)
@@ -341,6 +338,7 @@ pub async fn create(
         office_id,
         received,
         retroactive: input.retroactive.unwrap_or(false),
+        retroactive_forms: &[],
     };
     let saved = intake::save_forms(&state.db, &intake, &[&form], &user.caller().actor)
         .await

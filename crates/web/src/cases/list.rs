@@ -34,6 +34,10 @@ pub struct CaseRow {
     pub code: String,
     pub code_note: &'static str,
     pub office: String,
+    /// 遡及指定 was asked for.
+    pub retroactive: bool,
+    /// Linked with the other kind's case (医科・歯科併設).
+    pub paired: bool,
 }
 
 /// One `<option>`.
@@ -114,6 +118,8 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
     let due = effective_answer_due(r);
     let number = row.number.as_ref();
     CaseRow {
+        retroactive: r.retroactive,
+        paired: r.sibling_id.is_some(),
         id: r.id,
         received: JpDate::new(r.received_on),
         facility_name: r.facility_name.clone(),
