@@ -543,3 +543,49 @@ async fn a_row_of_an_upload_opens_in_the_entry_form_to_fix_it() {
         404
     );
 }
+
+/// An imported request whose facility matches an open request of the other kind (here:
+/// the same address) is offered as its 併設 pair on the job's page.
+#[tokio::test]
+async fn the_job_page_offers_the_pair_of_an_imported_request() {
+    let app = TestApp::spawn().await;
+    clerk(&app).await;
+    let csrf = app.csrf("/requests/new").await;
+    let response = app
+        .post_form(
+            "/requests/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "dental"),
+                ("facility_name", "取込テスト歯科"),
+                ("facility_address", "東京都新宿区西新宿2-8-1"),
+                ("designation_date", "令和9年1月1日"),
+                ("founder_kind", "person"),
+                ("founder_name", "別の 開設者"),
+                ("contact_phone", "03-5321-1111"),
+            ],
+        )
+        .await;
+    let dental: i32 = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap();
+    let html = preview(&app, monthly_list(2, 0)).await;
+    let action = confirm_action(&html);
+    let csrf = app.csrf("/requests/upload").await;
+    let response = app
+        .post_form(&action, &[("csrf", csrf.as_str()), ("scope", "all")])
+        .await;
+    let path = response.headers()["location"].to_str().unwrap().to_owned();
+    let html = finished_page(&app, &path).await;
+    assert!(
+        html.contains("1件に、医科・歯科併設の相手と思われる依頼があります"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("併設の候補（受付ID {dental}）")),
+        "{html}"
+    );
+}

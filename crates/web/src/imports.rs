@@ -203,6 +203,26 @@ pub struct JobPage {
     received: String,
     /// Whether the upload is still kept (a failed job can be tried again).
     retry: bool,
+    /// The rows marked 遡及 (sent again with a retry).
+    retro_rows: Vec<usize>,
+    /// For the saved requests listed: the other kind's open requests of the same
+    /// facility, offered as their 併設 pair.
+    pairs: std::collections::HashMap<i32, Vec<i32>>,
+}
+
+impl JobPage {
+    /// The 併設 candidates of a saved request, as 「受付ID 12・15」 ("" when none).
+    pub fn pair_of(&self, id: &i32) -> String {
+        self.pairs
+            .get(id)
+            .map(|ids| {
+                ids.iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join("・")
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// `GET /requests/upload/jobs/{id}`: the job's progress or result, for its uploader.
@@ -224,7 +244,28 @@ pub async fn page(
     let more = result.saved.len().saturating_sub(LISTED);
     let mut saved = result.saved;
     saved.truncate(LISTED);
+    // Only once done: a saved request may have its 医科/歯科 counterpart among the
+    // requests already recorded or in the same file.
+    let mut pairs = std::collections::HashMap::new();
+    if job_state == JobState::Done {
+        let scope = user.scope();
+        for s in &saved {
+            if let Some(case) = uketsuke_store::cases::find(&state.db, &scope, s.id).await? {
+                let found: Vec<i32> =
+                    uketsuke_store::cases::pair_candidates(&state.db, &scope, &case)
+                        .await?
+                        .into_iter()
+                        .map(|c| c.id)
+                        .collect();
+                if !found.is_empty() {
+                    pairs.insert(s.id, found);
+                }
+            }
+        }
+    }
     Ok(JobPage {
+        retro_rows: imports::retroactive_rows(&job),
+        pairs,
         layout: Layout::signed_in(&state, &user),
         started: started_label(&job),
         received: format_wareki(job.received_on),
