@@ -19,6 +19,7 @@ use super::{actions, cases, council};
         cases::show,
         actions::act,
         council::create,
+        council::add_approvals,
         council::show,
         council::list_xlsx,
         council::deliveries,
