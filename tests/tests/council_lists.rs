@@ -705,3 +705,272 @@ async fn planned_late_added_and_late_recorded_approvals_each_go_out_in_exactly_o
     let case = api_get(&app, &format!("/api/v1/requests/{d}"), &clerk).await;
     assert_eq!(case["status_label"], "指定済");
 }
+
+/// A case of the prefecture's facility at `address`, issued through the API.
+async fn issued_case_at(
+    app: &TestApp,
+    clerk: &str,
+    approver: &str,
+    name: &str,
+    address: &str,
+    postal: &str,
+) -> i64 {
+    let (status, created) = api_post(
+        app,
+        "/api/v1/requests",
+        clerk,
+        json!({
+            "kind": "医科",
+            "facility_name": name,
+            "facility_postal_code": postal,
+            "facility_address": address,
+            "designation_date": "令和9年4月1日",
+            "founder_name": "厚生 太郎",
+            "contact_phone": "045-111-1111",
+            "reply_address": address,
+            "reply_name": "開設準備室",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, proposed) = api_post(
+        app,
+        &format!("/api/v1/requests/{id}/propose"),
+        clerk,
+        json!({"version": created["version"], "district": "01"}),
+    )
+    .await;
+    let (status, issued) = api_post(
+        app,
+        &format!("/api/v1/requests/{id}/approve"),
+        approver,
+        json!({"version": proposed["version"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{issued}");
+    id
+}
+
+/// Signs out (if signed in) and in as `username`.
+async fn switch_to(app: &TestApp, username: &str, password: &str) {
+    let csrf = app.csrf("/dashboard").await;
+    if !csrf.is_empty() {
+        app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+    }
+    app.login(username, password).await;
+}
+
+async fn session_count(app: &TestApp) -> u64 {
+    council_session::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+/// The council from the pages: the bureau's published dates become planned sessions at
+/// start-up (once), an approver plans one, a viewer may look but not plan; 答申 recorded
+/// on the session page with a 指定年月日 per row (a bad date refuses the whole form, a
+/// facility of another prefecture is refused by name); the case shows 答申済 until its
+/// 指定年月日 and 指定済 from it; the next list is previewed and its .xlsx read back by
+/// openpyxl; an account of another office sees nothing of the session.
+#[tokio::test]
+async fn the_council_pages_plan_record_with_designation_dates_and_preview() {
+    let app = TestApp::spawn().await;
+    let clerk = api_token(&app, "tanto", "clerk").await;
+    let approver = api_token(&app, "kessai", "approver").await;
+    let today = uketsuke::jobs::now_in_japan().date();
+    let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+
+    // The bureau's published dates, planned at start-up — once, however often it starts.
+    let published = [today + TimeDelta::days(30), today + TimeDelta::days(58)];
+    let mut settings = app.settings.clone();
+    let kanto = settings
+        .bureaus
+        .iter_mut()
+        .find(|b| b.id == BUREAU)
+        .unwrap();
+    kanto.council_dates = [
+        ("13".to_owned(), published.to_vec()),
+        ("14".to_owned(), vec![today - TimeDelta::days(3)]),
+    ]
+    .into_iter()
+    .collect();
+    for _ in 0..2 {
+        uketsuke::startup::prepare_database(&settings)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        session_count(&app).await,
+        2,
+        "the two dates ahead, once each"
+    );
+
+    // A viewer sees the sessions but cannot plan one.
+    app.create_user("etsuran", "viewer", BUREAU).await;
+    switch_to(&app, "etsuran", "pw-etsuran-0123456789").await;
+    let page = app.get("/council").await.text().await.unwrap();
+    assert!(page.contains(&format_wareki(published[0])) && page.contains("開催予定"));
+    assert!(!page.contains("開催予定を登録する"));
+    let csrf = app.csrf("/council").await;
+    let held = today + TimeDelta::days(14);
+    let response = app
+        .post_form(
+            "/council",
+            &[
+                ("csrf", &csrf),
+                ("prefecture", "13"),
+                ("held_on", &iso(held)),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(session_count(&app).await, 2);
+
+    // An approver plans a session; a form without its CSRF token is refused.
+    switch_to(&app, "kessai", "pw-kessai-0123456789").await;
+    let response = app
+        .post_form("/council", &[("prefecture", "13"), ("held_on", &iso(held))])
+        .await;
+    assert_eq!(response.status(), 403);
+    let csrf = app.csrf("/council").await;
+    let response = app
+        .post_form(
+            "/council",
+            &[
+                ("csrf", &csrf),
+                ("prefecture", "13"),
+                ("held_on", &iso(held)),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id: i32 = location.trim_start_matches("/council/").parse().unwrap();
+    let page = app.get(&location).await.text().await.unwrap();
+    assert!(
+        page.contains("<span id=\"session-state\">開催予定</span>"),
+        "{page}"
+    );
+    let dashboard = app.get("/dashboard").await.text().await.unwrap();
+    let table = &dashboard[dashboard.find("id=\"planned-councils\"").unwrap()..];
+    assert!(
+        table.find(&format_wareki(held)) < table.find(&format_wareki(published[0])),
+        "the planned sessions, soonest first: {table}"
+    );
+
+    let a = issued_case(&app, &clerk, &approver, "画面指定済内科").await;
+    let b = issued_case(&app, &clerk, &approver, "画面答申済内科").await;
+    let kanagawa = issued_case_at(
+        &app,
+        &clerk,
+        &approver,
+        "横浜の内科",
+        "神奈川県横浜市中区日本大通1",
+        "231-0021",
+    )
+    .await;
+    let yesterday = today - TimeDelta::days(1);
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    let (date_a, date_b) = (format!("date-{a}"), format!("date-{b}"));
+
+    // A date that cannot be read refuses the whole form: nothing is recorded.
+    let csrf = app.csrf(&location).await;
+    let response = app
+        .post_form(
+            &format!("{location}/approvals"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("request", &a_s),
+                (&date_a, &iso(yesterday)),
+                ("request", &b_s),
+                (&date_b, "来年の春"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("ID {b} の指定年月日「来年の春」")),
+        "{html}"
+    );
+    let case_a = reception_request::Entity::find_by_id(i32::try_from(a).unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case_a.status, CaseStatus::Issued, "nothing half-written");
+
+    // Recorded with a 指定年月日 per row; another prefecture's facility is named.
+    let k_s = kanagawa.to_string();
+    let response = app
+        .post_form(
+            &format!("{location}/approvals"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("request", &a_s),
+                (&date_a, &iso(yesterday)),
+                ("request", &b_s),
+                (&date_b, ""),
+                ("request", &k_s),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 409);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("東京都の地医協では、神奈川県の医療機関（横浜の内科）の答申は記録できません"),
+        "{html}"
+    );
+    let page = app.get(&location).await.text().await.unwrap();
+    assert!(page.contains("<span id=\"session-state\">答申記録済</span>"));
+    assert!(page.contains(&format_wareki(yesterday)) && page.contains("令和9年4月1日"));
+    assert!(page.contains("次に送付する一覧表（初回）（2件）"), "{page}");
+    assert!(page.contains("開催日（") && page.contains("より前には送付しません"));
+    // 指定済 from the 指定年月日 (yesterday), 答申済 before it.
+    let case_page = app.get(&format!("/cases/{a}")).await.text().await.unwrap();
+    assert!(case_page.contains("指定済") && !case_page.contains("答申済"));
+    let case_page = app.get(&format!("/cases/{b}")).await.text().await.unwrap();
+    assert!(case_page.contains("答申済"), "{case_page}");
+    let list = app.get("/cases").await.text().await.unwrap();
+    assert!(list.contains("答申済") && list.contains("指定済"));
+
+    // The preview's .xlsx, read back by openpyxl: the two rows and their dates.
+    let preview = download(&app, &format!("{location}/preview.xlsx")).await;
+    let mut rows = listed_rows(&preview);
+    rows.sort();
+    let mut expected = vec![
+        (code_of(&app, a).await, iso(yesterday)),
+        (code_of(&app, b).await, "2027-04-01".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(rows, expected);
+    assert_eq!(
+        council_list::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "nothing sent"
+    );
+
+    // An account of another office (神奈川事務所) sees nothing of the 東京 session.
+    let office = uketsuke_store::bureaus::office_id(&app.db, BUREAU, "kanagawa")
+        .await
+        .unwrap()
+        .unwrap();
+    let user = users::NewUser {
+        username: "kanagawa".into(),
+        display_name: "神奈川 決裁".into(),
+        password_hash: users::hash_password("pw-kanagawa-0123456789"),
+        role: Role::Approver,
+        bureau_id: BUREAU.into(),
+        office_id: Some(office),
+    };
+    users::create(&app.db, &user, &Actor::system("test"))
+        .await
+        .unwrap();
+    switch_to(&app, "kanagawa", "pw-kanagawa-0123456789").await;
+    for path in [location.clone(), format!("{location}/preview.xlsx")] {
+        assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+    let _ = id;
+}
