@@ -566,6 +566,7 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         ("/api/v1/council-sessions", "post"),
         ("/api/v1/council-sessions/{id}", "get"),
         ("/api/v1/council-sessions/{id}/approvals", "post"),
+        ("/api/v1/council-sessions/{id}/lists/{seq}", "get"),
         ("/api/v1/council-sessions/{id}/list.xlsx", "get"),
         ("/api/v1/deliveries", "get"),
     ] {

@@ -398,8 +398,8 @@ async fn download(app: &TestApp, path: &str) -> Vec<u8> {
 /// it at once: one wins); a session recorded 60 days late goes, exactly as previewed; a
 /// planned session run with nothing approved is not marked done and its later approval
 /// still goes. Every approved facility appears in exactly one sent list, with the
-/// 指定年月日 recorded; each list downloads from the council page and the delivery log
-/// byte for byte as mailed.
+/// 指定年月日 recorded; each list downloads from the council page, the delivery log and
+/// the API byte for byte as mailed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planned_late_added_and_late_recorded_approvals_each_go_out_in_exactly_one_list() {
     let app = TestApp::spawn().await;
@@ -689,6 +689,18 @@ async fn planned_late_added_and_late_recorded_approvals_each_go_out_in_exactly_o
         assert_eq!(&from_council, file);
         let from_log = download(&app, &format!("/deliveries/{}/attachment", mail.id)).await;
         assert_eq!(&from_log, file);
+        let from_api = app
+            .client
+            .get(format!(
+                "{}/api/v1/council-sessions/{}/lists/{}",
+                app.base_url, list.session_id, list.seq
+            ))
+            .bearer_auth(&clerk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(from_api.status(), 200);
+        assert_eq!(&from_api.bytes().await.unwrap()[..], &file[..]);
     }
     assert!(
         !app.get("/dashboard")

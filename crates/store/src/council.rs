@@ -497,16 +497,32 @@ pub async fn list_by_outbox<C: ConnectionTrait>(
         .map(|s| (list, s)))
 }
 
-/// The prefecture code of a request's facility ("" when unknown).
-pub async fn request_prefecture<C: ConnectionTrait>(
+/// The prefecture code of each request's facility, by request id.
+pub async fn request_prefectures<C: ConnectionTrait>(
     conn: &C,
-    request: &reception_request::Model,
-) -> Result<String> {
-    Ok(
-        crate::entities::facility::Entity::find_by_id(request.facility_id)
-            .one(conn)
-            .await?
-            .map(|f| f.prefecture)
-            .unwrap_or_default(),
-    )
+    requests: &[reception_request::Model],
+) -> Result<HashMap<i32, String>> {
+    use crate::entities::facility;
+    let mut by_facility: HashMap<i32, String> = HashMap::new();
+    let ids: Vec<i32> = requests.iter().map(|r| r.facility_id).collect();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i32, String)> = facility::Entity::find()
+            .select_only()
+            .column(facility::Column::Id)
+            .column(facility::Column::Prefecture)
+            .filter(facility::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        by_facility.extend(rows);
+    }
+    Ok(requests
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                by_facility.get(&r.facility_id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect())
 }

@@ -114,12 +114,12 @@ fn candidate(r: &reception_request::Model, prefecture: String) -> Candidate {
 async fn candidates(state: &AppState, user: &CurrentUser) -> Result<Vec<Candidate>, Error> {
     let scope = user.scope();
     let rows = uketsuke_store::council::candidates(&state.db, &user.user.bureau_id).await?;
-    let mut out = Vec::new();
-    for r in rows.iter().filter(|r| scope.permits(r)) {
-        let prefecture = uketsuke_store::council::request_prefecture(&state.db, r).await?;
-        out.push(candidate(r, prefecture));
-    }
-    Ok(out)
+    let rows: Vec<_> = rows.into_iter().filter(|r| scope.permits(r)).collect();
+    let prefectures = uketsuke_store::council::request_prefectures(&state.db, &rows).await?;
+    Ok(rows
+        .iter()
+        .map(|r| candidate(r, prefectures.get(&r.id).cloned().unwrap_or_default()))
+        .collect())
 }
 
 async fn council_page(

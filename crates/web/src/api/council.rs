@@ -410,6 +410,72 @@ pub async fn list_xlsx(
         .into_response())
 }
 
+/// A list sent to the 実施機関 for the session: the very file mailed (kept with the mail).
+#[utoipa::path(
+    get,
+    path = "/api/v1/council-sessions/{id}/lists/{seq}",
+    operation_id = "get_council_session_sent_list",
+    params(
+        ("id" = i32, Path, description = "The session's id"),
+        ("seq" = i32, Path, description = "The list's number in its session (1 first, 2 the 追加分1 …)"),
+    ),
+    responses(
+        (status = 200, description = "The .xlsx as mailed", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, description = "APIトークンがないか、無効", body = super::ErrorBody),
+        (status = 404, description = "見つからない（他局の回、まだ送付していない一覧表を含む）", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn sent_list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, seq)): Path<(i32, i32)>,
+) -> Result<Response, ApiError> {
+    let detail = uketsuke_store::council::detail(&state.db, &user.user.bureau_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if user.user.office_id.is_some() {
+        // An office account: its own prefectures' sessions only.
+        let office = uketsuke_store::bureaus::find_office(
+            &state.db,
+            user.user.office_id.unwrap_or_default(),
+        )
+        .await?
+        .map(|o| o.prefectures)
+        .unwrap_or_default();
+        if !office.split(',').any(|p| p == detail.session.prefecture) {
+            return Err(ApiError::not_found());
+        }
+    }
+    let mail = match detail
+        .lists
+        .iter()
+        .find(|l| l.seq == seq)
+        .and_then(|l| l.outbox_id)
+    {
+        Some(o) => uketsuke_store::outbox::find(&state.db, o).await?,
+        None => None,
+    }
+    .ok_or_else(ApiError::not_found)?;
+    let (Some(bytes), Some(name)) = (mail.attachment, mail.attachment_name) else {
+        return Err(ApiError::not_found());
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, uketsuke_export::XLSX_MIME.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                crate::view::content_disposition(&format!("council-{id}-{seq}.xlsx"), &name)
+                    .to_str()
+                    .unwrap_or("attachment")
+                    .to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// One mail of the delivery log.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Delivery {

@@ -22,6 +22,7 @@ use super::{actions, cases, council};
         council::add_approvals,
         council::show,
         council::list_xlsx,
+        council::sent_list,
         council::deliveries,
     ),
     components(schemas(super::ErrorBody, super::ErrorDetail, super::FieldError)),

@@ -47,6 +47,10 @@ pub fn router() -> Router<AppState> {
             "/api/v1/council-sessions/{id}/list.xlsx",
             get(council::list_xlsx),
         )
+        .route(
+            "/api/v1/council-sessions/{id}/lists/{seq}",
+            get(council::sent_list),
+        )
         .route("/api/v1/deliveries", get(council::deliveries))
 }
 
