@@ -2,8 +2,11 @@
 //! (job, period) record:
 //!
 //! - `council-export` (period: the council session's id): after a 地医協 session, the
-//!   「新規指定医療機関一覧表」 of the facilities it approved, as .xlsx, queued for the
-//!   実施機関 — the export and its outbox row in one transaction;
+//!   「新規指定医療機関一覧表」 of the facilities it approved and no sent list holds yet
+//!   (the first list, then 追加分N), as .xlsx, queued for the 実施機関 — the export, its
+//!   outbox row and the run (`ID:seq`) in one transaction. Never before the session's
+//!   day, and a run with nothing to send records nothing, so a planned session's list
+//!   still goes once its 答申 is recorded;
 //! - `digest` (period: `BUREAU:YYYY-MM-DD`): to staff, the answers due within three open
 //!   days and those overdue;
 //! - `not-designated-review` (period: `BUREAU:YYYY-MM-DD`): to staff, facilities whose
