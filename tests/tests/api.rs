@@ -356,6 +356,11 @@ async fn every_endpoint_refuses_without_a_token_with_a_revoked_one_and_across_bu
             format!("/api/v1/council-sessions/{session_id}/list.xlsx"),
             None,
         ),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/council-sessions/{session_id}/approvals"),
+            Some(json!({"approvals": [{"request_id": id}]})),
+        ),
         (reqwest::Method::GET, "/api/v1/deliveries".into(), None),
     ];
     // Revoked: the clerk's second token.
@@ -401,6 +406,43 @@ async fn every_endpoint_refuses_without_a_token_with_a_revoked_one_and_across_bu
     )
     .await;
     assert_eq!(status, 404, "{body}");
+    let approvals = format!("/api/v1/council-sessions/{session_id}/approvals");
+    let (status, body) = post(
+        &app,
+        &approvals,
+        &kinki,
+        json!({"approvals": [{"request_id": id}]}),
+    )
+    .await;
+    assert_eq!(status, 404, "another bureau's session: {body}");
+    // A clerk does not record 答申; a date that cannot be read refuses the whole body.
+    let (status, body) = post(
+        &app,
+        &approvals,
+        &clerk,
+        json!({"approvals": [{"request_id": id}]}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post(
+        &app,
+        &approvals,
+        &approver,
+        json!({"approvals": [{"request_id": id, "designation_date": "いつか"}]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["error"]["fields"][0]["field"],
+        "approvals[0].designation_date"
+    );
+    let (_, session) = get(
+        &app,
+        &format!("/api/v1/council-sessions/{session_id}"),
+        &approver,
+    )
+    .await;
+    assert_eq!(session["approved"], json!([]), "nothing written");
     let (_, list) = get(&app, "/api/v1/requests", &kinki).await;
     assert_eq!(list["total"], 0, "近畿's list is empty");
     let (status, body) = post(
@@ -523,6 +565,8 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         ("/api/v1/requests/{id}/{action}", "post"),
         ("/api/v1/council-sessions", "post"),
         ("/api/v1/council-sessions/{id}", "get"),
+        ("/api/v1/council-sessions/{id}/approvals", "post"),
+        ("/api/v1/council-sessions/{id}/lists/{seq}", "get"),
         ("/api/v1/council-sessions/{id}/list.xlsx", "get"),
         ("/api/v1/deliveries", "get"),
     ] {
@@ -539,6 +583,9 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         "CaseList",
         "Session",
         "NewSession",
+        "NewApprovals",
+        "ApprovalInput",
+        "ApprovalResult",
         "Delivery",
         "ErrorBody",
     ] {

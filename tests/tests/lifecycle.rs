@@ -649,6 +649,7 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
                     b.clone(),
                     Command::Designate {
                         session_id: session.id,
+                        designation_date: None,
                     },
                 )
             }

@@ -2,8 +2,11 @@
 //! (job, period) record:
 //!
 //! - `council-export` (period: the council session's id): after a 地医協 session, the
-//!   「新規指定医療機関一覧表」 of the facilities it approved, as .xlsx, queued for the
-//!   実施機関 — the export and its outbox row in one transaction;
+//!   「新規指定医療機関一覧表」 of the facilities it approved and no sent list holds yet
+//!   (the first list, then 追加分N), as .xlsx, queued for the 実施機関 — the export, its
+//!   outbox row and the run (`ID:seq`) in one transaction. Never before the session's
+//!   day, and a run with nothing to send records nothing, so a planned session's list
+//!   still goes once its 答申 is recorded;
 //! - `digest` (period: `BUREAU:YYYY-MM-DD`): to staff, the answers due within three open
 //!   days and those overdue;
 //! - `not-designated-review` (period: `BUREAU:YYYY-MM-DD`): to staff, facilities whose
@@ -20,8 +23,9 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
-use uketsuke_domain::{Prefecture, format_wareki};
-use uketsuke_export::{ListRow, XLSX_MIME, list_xlsx};
+use uketsuke_domain::format_wareki;
+use uketsuke_export::{ListRow, XLSX_MIME};
+use uketsuke_store::council::part_label;
 use uketsuke_store::entities::{council_session, reception_request};
 use uketsuke_store::lifecycle::CaseStatus;
 use uketsuke_store::outbox::{self, NewAttachment, NewMessage};
@@ -61,15 +65,27 @@ pub fn now_in_japan() -> NaiveDateTime {
     (Utc::now() + TimeDelta::hours(9)).naive_utc()
 }
 
-/// Runs `job` for `period`.
+/// Runs `job` for `period`, now.
 pub async fn run(
     db: &DatabaseConnection,
     settings: &Settings,
     job: &str,
     period: &str,
 ) -> anyhow::Result<RunReport> {
+    run_at(db, settings, job, period, now_in_japan()).await
+}
+
+/// Runs `job` for `period` as at `now` (Japan time): a council list is never sent before
+/// its session's day, and is dated `now`.
+pub async fn run_at(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    job: &str,
+    period: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<RunReport> {
     match job {
-        "council-export" => council_export(db, settings, period).await,
+        "council-export" => council_export(db, settings, period, now).await,
         "digest" => digest(db, settings, period).await,
         "not-designated-review" => not_designated_review(db, settings, period).await,
         other => bail!(
@@ -153,6 +169,7 @@ async fn council_export(
     db: &DatabaseConnection,
     settings: &Settings,
     period: &str,
+    now: NaiveDateTime,
 ) -> anyhow::Result<RunReport> {
     let id: i32 = period.trim().parse().with_context(|| {
         format!("council-export の期間は地医協の回のID（数字）です: '{period}'")
@@ -169,7 +186,9 @@ async fn council_export(
         detail,
         outbox_id,
     };
-    if session.held_on > now_in_japan().date() {
+    // Never before the session's day: a planned session is left as it is (no run is
+    // recorded), so its list goes once it is held and its 答申 recorded.
+    if session.held_on > now.date() {
         return Ok(report(
             "not-yet",
             format!(
@@ -184,7 +203,7 @@ async fn council_export(
         bail!("局 {} の recipients.implementing_body が空です", bureau.id);
     }
     for attempt in 1..=20u64 {
-        match send_list(db, bureau, &session).await {
+        match send_list(db, bureau, &session, now.date()).await {
             Err(e) if e.is_retryable() => {
                 tokio::time::sleep(std::time::Duration::from_millis(attempt * 5)).await;
             }
@@ -220,15 +239,6 @@ async fn council_export(
     bail!("一覧表の送付が他の処理と衝突し続けました。少し待ってからもう一度実行してください")
 }
 
-/// 「」 for a session's first list, 「（追加分N）」 for the later ones.
-fn part_label(seq: i32) -> String {
-    if seq <= 1 {
-        String::new()
-    } else {
-        format!("（追加分{}）", seq - 1)
-    }
-}
-
 /// In one transaction: the session's approvals not yet sent, made into the session's
 /// next list (marked as listed), its .xlsx queued for the 実施機関, and the run recorded.
 /// `None` when every approval was sent already.
@@ -236,6 +246,7 @@ async fn send_list(
     db: &DatabaseConnection,
     bureau: &BureauSettings,
     session: &council_session::Model,
+    today: NaiveDate,
 ) -> Result<Option<(uketsuke_store::entities::council_list::Model, i64)>, uketsuke_store::Error> {
     let txn = db.begin().await?;
     let requests = uketsuke_store::council::unlisted(&txn, session.id).await?;
@@ -247,20 +258,14 @@ async fn send_list(
     let ids: Vec<i32> = requests.iter().map(|r| r.id).collect();
     let list = uketsuke_store::council::record_list(&txn, session.id, &ids).await?;
     let part = part_label(list.seq);
-    let prefecture = Prefecture::parse(&session.prefecture)
-        .map_err(|e| uketsuke_store::Error::Invalid(e.to_string()))?;
-    let xlsx = list_xlsx(
+    let (file_name, xlsx) = uketsuke_store::council::list_file(
         &bureau.export,
-        now_in_japan().date(),
-        Some(&format!("{} {}{part}", bureau.name, session.name)),
+        &bureau.name,
+        session,
+        list.seq,
         &rows,
-    )
-    .map_err(|e| uketsuke_store::Error::Invalid(e.to_string()))?;
-    let file_name = format!(
-        "新規指定医療機関一覧表_{}_{}{part}.xlsx",
-        prefecture.name(),
-        format_wareki(session.held_on)
-    );
+        today,
+    )?;
     let body = format!(
         "医療保険情報提供等実施機関 御中\n\n\
          {held}に開催された{council}において保険医療機関・保険薬局の指定について答申がありましたので、\
@@ -569,7 +574,7 @@ pub async fn tick_counted(
     };
     let mut reports = Vec::new();
     for (job, period) in due {
-        match run(db, settings, &job, &period).await {
+        match run_at(db, settings, &job, &period, now).await {
             Ok(report) => {
                 if report.outcome != "already-done" {
                     tracing::info!(job, period, outcome = report.outcome, "job ran");

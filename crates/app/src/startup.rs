@@ -41,6 +41,18 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
                     "局・事務所の設定をデータベースに反映できません: {e}"
                 ))
             })?;
+        // The bureaus' published 地医協 dates become planned sessions (once each).
+        let today = uketsuke_domain::today_in_japan();
+        for b in &settings.bureaus {
+            uketsuke_store::council::plan_configured(&db, &b.id, &b.council_dates, today)
+                .await
+                .map_err(|e| {
+                    uketsuke_store::Error::Invalid(format!(
+                        "局 {} の地医協の開催予定日（council_dates）を登録できません: {e}",
+                        b.id
+                    ))
+                })?;
+        }
         Ok(db)
     })
     .await

@@ -20,6 +20,10 @@ use crate::lifecycle::CaseStatus;
 pub struct SessionSummary {
     pub session: council_session::Model,
     pub approved: usize,
+    /// Approvals not yet in a sent list.
+    pub unsent: usize,
+    /// Lists sent for it.
+    pub lists: usize,
 }
 
 /// The bureau's sessions, latest first, each with the cases it approved.
@@ -35,15 +39,35 @@ pub async fn sessions<C: ConnectionTrait>(db: &C, bureau_id: &str) -> Result<Vec
         .all(db)
         .await?;
     let mut approved: HashMap<i32, usize> = HashMap::new();
+    let mut unsent: HashMap<i32, usize> = HashMap::new();
     for r in &designated {
         if let Some(s) = r.council_session_id {
             *approved.entry(s).or_default() += 1;
+            if r.status == CaseStatus::Designated && r.council_list_id.is_none() {
+                *unsent.entry(s).or_default() += 1;
+            }
+        }
+    }
+    let mut lists: HashMap<i32, usize> = HashMap::new();
+    let ids: Vec<i32> = sessions.iter().map(|s| s.id).collect();
+    for chunk in ids.chunks(500) {
+        let sent: Vec<i32> = council_list::Entity::find()
+            .select_only()
+            .column(council_list::Column::SessionId)
+            .filter(council_list::Column::SessionId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for s in sent {
+            *lists.entry(s).or_default() += 1;
         }
     }
     Ok(sessions
         .into_iter()
         .map(|session| SessionSummary {
             approved: approved.get(&session.id).copied().unwrap_or(0),
+            unsent: unsent.get(&session.id).copied().unwrap_or(0),
+            lists: lists.get(&session.id).copied().unwrap_or(0),
             session,
         })
         .collect())
@@ -260,4 +284,245 @@ pub async fn set_list_mail<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// The lists of `session_id` sent (or queued) so far, first first.
+pub async fn lists<C: ConnectionTrait>(
+    conn: &C,
+    session_id: i32,
+) -> Result<Vec<council_list::Model>> {
+    Ok(council_list::Entity::find()
+        .filter(council_list::Column::SessionId.eq(session_id))
+        .order_by_asc(council_list::Column::Seq)
+        .all(conn)
+        .await?)
+}
+
+/// The number the next list of `session_id` will carry (1 for the first).
+pub async fn next_seq<C: ConnectionTrait>(conn: &C, session_id: i32) -> Result<i32> {
+    Ok(lists(conn, session_id)
+        .await?
+        .last()
+        .map_or(1, |l| l.seq + 1))
+}
+
+/// 「」 for a session's first list, 「（追加分N）」 for the later ones.
+pub fn part_label(seq: i32) -> String {
+    if seq <= 1 {
+        String::new()
+    } else {
+        format!("（追加分{}）", seq - 1)
+    }
+}
+
+/// The .xlsx of list `seq` of `session` as it is sent on `as_of`, with its file name:
+/// what the export job attaches and what the preview offers, byte for byte (the
+/// workbook holds no clock but `as_of`).
+pub fn list_file(
+    layout: &uketsuke_export::ListLayout,
+    bureau_name: &str,
+    session: &council_session::Model,
+    seq: i32,
+    rows: &[uketsuke_export::ListRow],
+    as_of: NaiveDate,
+) -> Result<(String, Vec<u8>)> {
+    let part = part_label(seq);
+    let prefecture = uketsuke_domain::Prefecture::parse(&session.prefecture)
+        .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+    let bytes = uketsuke_export::list_xlsx(
+        layout,
+        as_of,
+        Some(&format!("{bureau_name} {}{part}", session.name)),
+        rows,
+    )
+    .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+    let name = format!(
+        "新規指定医療機関一覧表_{}_{}{part}.xlsx",
+        prefecture.name(),
+        uketsuke_domain::format_wareki(session.held_on)
+    );
+    Ok((name, bytes))
+}
+
+/// A session of the bureau with what it approved and what went out: the council page.
+#[derive(Debug, Clone)]
+pub struct SessionDetail {
+    pub session: council_session::Model,
+    /// The cases it approved, oldest first.
+    pub approved: Vec<reception_request::Model>,
+    /// The lists sent for it, first first.
+    pub lists: Vec<council_list::Model>,
+}
+
+impl SessionDetail {
+    /// Approvals not yet in a sent list (they go in the next one).
+    pub fn unlisted(&self) -> Vec<&reception_request::Model> {
+        self.approved
+            .iter()
+            .filter(|r| r.status == CaseStatus::Designated && r.council_list_id.is_none())
+            .collect()
+    }
+
+    /// A planned session: no 答申 recorded in it yet.
+    pub fn is_planned(&self) -> bool {
+        self.approved.is_empty()
+    }
+}
+
+/// Session `id` of `bureau_id` with its approvals and lists, or `None`.
+pub async fn detail<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    id: i32,
+) -> Result<Option<SessionDetail>> {
+    let Some(session) = council_session::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|s| s.bureau_id == bureau_id)
+    else {
+        return Ok(None);
+    };
+    let approved = reception_request::Entity::find()
+        .filter(reception_request::Column::CouncilSessionId.eq(session.id))
+        .order_by_asc(reception_request::Column::Id)
+        .all(conn)
+        .await?;
+    let lists = lists(conn, session.id).await?;
+    Ok(Some(SessionDetail {
+        session,
+        approved,
+        lists,
+    }))
+}
+
+/// The bureau's sessions held on or after `today` with no 答申 recorded yet (planned,
+/// 開催予定), soonest first.
+pub async fn planned<C: ConnectionTrait>(
+    conn: &C,
+    bureau_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<council_session::Model>> {
+    let with_approvals: Vec<Option<i32>> = reception_request::Entity::find()
+        .select_only()
+        .column(reception_request::Column::CouncilSessionId)
+        .distinct()
+        .filter(reception_request::Column::BureauId.eq(bureau_id))
+        .filter(reception_request::Column::CouncilSessionId.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(council_session::Entity::find()
+        .filter(council_session::Column::BureauId.eq(bureau_id))
+        .filter(council_session::Column::HeldOn.gte(today))
+        .filter(council_session::Column::Id.is_not_in(with_approvals.into_iter().flatten()))
+        .order_by_asc(council_session::Column::HeldOn)
+        .order_by_asc(council_session::Column::Prefecture)
+        .all(conn)
+        .await?)
+}
+
+/// The default name of a prefecture's council (〇〇地方社会保険医療協議会).
+pub fn default_name(prefecture: &str) -> String {
+    format!(
+        "{}地方社会保険医療協議会",
+        uketsuke_domain::Prefecture::parse(prefecture)
+            .map(|p| p.short_name().to_owned())
+            .unwrap_or_default()
+    )
+}
+
+/// Plans the bureau's published 地医協 dates (`[council_dates]`, by prefecture) from
+/// `today` on as sessions, once: a date already planned or recorded is left alone, so
+/// running this at every start-up is harmless. Returns how many it added.
+pub async fn plan_configured(
+    db: &DatabaseConnection,
+    bureau_id: &str,
+    dates: &std::collections::BTreeMap<String, Vec<NaiveDate>>,
+    today: NaiveDate,
+) -> Result<usize> {
+    let mut added = 0;
+    for (prefecture, days) in dates {
+        for held_on in days.iter().filter(|d| **d >= today) {
+            let exists = council_session::Entity::find()
+                .filter(council_session::Column::BureauId.eq(bureau_id))
+                .filter(council_session::Column::Prefecture.eq(prefecture))
+                .filter(council_session::Column::HeldOn.eq(*held_on))
+                .one(db)
+                .await?
+                .is_some();
+            if exists {
+                continue;
+            }
+            find_or_create(
+                db,
+                NewSession {
+                    bureau_id: bureau_id.to_owned(),
+                    prefecture: prefecture.clone(),
+                    held_on: *held_on,
+                    name: default_name(prefecture),
+                },
+                &Actor::system("config"),
+            )
+            .await?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// The status as staff read it on `today`: a designated case is 「答申済」 until its
+/// 指定年月日 and 「指定済」 from that day; any other status its own label.
+pub fn status_label(case: &reception_request::Model, today: NaiveDate) -> &'static str {
+    match (case.status, case.designated_on) {
+        (CaseStatus::Designated, Some(on)) if on > today => "答申済",
+        (status, _) => status.label(),
+    }
+}
+
+/// The list (and its session) that mail `outbox_id` carries, if it carries one.
+pub async fn list_by_outbox<C: ConnectionTrait>(
+    conn: &C,
+    outbox_id: i64,
+) -> Result<Option<(council_list::Model, council_session::Model)>> {
+    let Some(list) = council_list::Entity::find()
+        .filter(council_list::Column::OutboxId.eq(outbox_id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(council_session::Entity::find_by_id(list.session_id)
+        .one(conn)
+        .await?
+        .map(|s| (list, s)))
+}
+
+/// The prefecture code of each request's facility, by request id.
+pub async fn request_prefectures<C: ConnectionTrait>(
+    conn: &C,
+    requests: &[reception_request::Model],
+) -> Result<HashMap<i32, String>> {
+    use crate::entities::facility;
+    let mut by_facility: HashMap<i32, String> = HashMap::new();
+    let ids: Vec<i32> = requests.iter().map(|r| r.facility_id).collect();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i32, String)> = facility::Entity::find()
+            .select_only()
+            .column(facility::Column::Id)
+            .column(facility::Column::Prefecture)
+            .filter(facility::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        by_facility.extend(rows);
+    }
+    Ok(requests
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                by_facility.get(&r.facility_id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect())
 }

@@ -16,6 +16,9 @@ use crate::error::Error;
 use crate::layout::Layout;
 use crate::state::AppState;
 
+/// How many planned council sessions the dashboard lists.
+const PLANNED_SHOWN: usize = 12;
+
 /// Answers due within this many open days count as "due soon".
 const DUE_SOON_OPEN_DAYS: u32 = 5;
 
@@ -29,8 +32,11 @@ pub struct CaseLine {
     pub date_iso: String,
 }
 
-/// A planned 地医協 (開催予定日), from the bureau's `[council_dates]`.
+/// A planned 地医協 (開催予定): a session ahead with no 答申 recorded yet — entered on
+/// the council page or from the bureau's published `[council_dates]`.
 pub struct PlannedCouncil {
+    pub id: i32,
+    pub name: String,
     pub prefecture: String,
     pub date_wareki: String,
     pub date_iso: String,
@@ -51,7 +57,7 @@ pub struct DashboardPage {
     due_soon: Vec<CaseLine>,
     overdue: Vec<CaseLine>,
     next_council: Option<String>,
-    /// The next planned 地医協 date of each prefecture (from the bureau's settings).
+    /// The next planned 地医協 sessions (of the office's prefectures for an office account).
     planned_councils: Vec<PlannedCouncil>,
     awaiting_council: usize,
     past_designation: Vec<CaseLine>,
@@ -90,17 +96,22 @@ pub async fn dashboard(
             .map(|o| o.prefectures.split(',').map(str::to_owned).collect()),
         None => None,
     };
-    let planned_councils = state
-        .bureau(&bureau)
-        .map(|b| b.next_council_dates(today))
-        .unwrap_or_default()
+    let planned_councils = uketsuke_store::council::planned(&state.db, &bureau, today)
+        .await?
         .into_iter()
-        .filter(|(code, _)| office_prefectures.as_ref().is_none_or(|p| p.contains(code)))
-        .map(|(code, date)| PlannedCouncil {
-            prefecture: uketsuke_domain::Prefecture::parse(&code)
-                .map_or(code, |p| p.name().to_owned()),
-            date_wareki: format_wareki(date),
-            date_iso: date.format("%Y-%m-%d").to_string(),
+        .filter(|s| {
+            office_prefectures
+                .as_ref()
+                .is_none_or(|p| p.contains(&s.prefecture))
+        })
+        .take(PLANNED_SHOWN)
+        .map(|s| PlannedCouncil {
+            id: s.id,
+            name: s.name,
+            prefecture: uketsuke_domain::Prefecture::parse(&s.prefecture)
+                .map_or(s.prefecture, |p| p.name().to_owned()),
+            date_wareki: format_wareki(s.held_on),
+            date_iso: s.held_on.format("%Y-%m-%d").to_string(),
         })
         .collect();
     let unsent = uketsuke_store::council::unlisted_count(&state.db, &user.scope(), today).await?;

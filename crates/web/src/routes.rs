@@ -67,9 +67,23 @@ pub fn router(state: AppState) -> Router {
             "/council",
             get(actions::council).post(actions::record_council),
         )
+        .route("/council/{id}", get(crate::council::session))
+        .route(
+            "/council/{id}/approvals",
+            post(crate::council::add_approvals),
+        )
+        .route(
+            "/council/{id}/preview.xlsx",
+            get(crate::council::preview_xlsx),
+        )
+        .route("/council/{id}/lists/{seq}", get(crate::council::sent_list))
         .route("/admin/users", get(admin::list).post(admin::create))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/deliveries", get(deliveries::list))
+        .route(
+            "/deliveries/{id}/attachment",
+            get(crate::council::delivery_attachment),
+        )
         .route("/deliveries/{id}/resend", post(deliveries::resend))
         .route("/deliveries/{id}/send-now", post(deliveries::send_now))
         .route("/not-designated", get(deliveries::proposals))

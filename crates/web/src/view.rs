@@ -66,6 +66,26 @@ pub fn content_disposition(ascii_name: &str, japanese_name: &str) -> HeaderValue
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// A download named `name` (ASCII fallback `ascii_name`), not to be cached.
+pub fn download_as(bytes: Vec<u8>, mime: &str, ascii_name: &str, name: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(mime)
+                    .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                content_disposition(ascii_name, name),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// A download named `{stem}_{YYYYMMDD}.{ext}` (today in Japan; ASCII fallback
 /// `cases-{YYYYMMDD}.{ext}`), not to be cached.
 pub fn download(bytes: Vec<u8>, mime: &'static str, stem: &str, ext: &str) -> Response {

@@ -89,6 +89,10 @@ fn other_posts() -> Vec<(String, Vec<(&'static str, String)>)> {
             ],
         ),
         (
+            "/council/1/approvals".into(),
+            vec![("request", "1".into()), ("date-1", "2027-04-01".into())],
+        ),
+        (
             "/requests/new".into(),
             vec![
                 ("kind", "medical".into()),
@@ -125,6 +129,16 @@ fn api_routes(id: i32) -> Vec<(&'static str, String, serde_json::Value)> {
             "GET",
             "/api/v1/council-sessions/1/list.xlsx".to_owned(),
             json!(null),
+        ),
+        (
+            "GET",
+            "/api/v1/council-sessions/1/lists/1".to_owned(),
+            json!(null),
+        ),
+        (
+            "POST",
+            "/api/v1/council-sessions/1/approvals".to_owned(),
+            json!({"approvals": [{"request_id": id, "designation_date": "2027-04-01"}]}),
         ),
         ("GET", "/api/v1/deliveries".to_owned(), json!(null)),
         (
@@ -345,6 +359,10 @@ pub async fn role_escalation(ctx: &Ctx) -> anyhow::Result<Tally> {
                 ("prefecture", "13".into()),
                 ("held_on", "2026-12-01".into()),
             ],
+        ),
+        (
+            "/council/1/approvals".into(),
+            vec![("request", "1".into()), ("date-1", "2027-04-01".into())],
         ),
     ];
     for (path, fields) in &approver_only {

@@ -304,8 +304,12 @@ pub enum Command {
     Void { number_id: i32, reason: String },
     /// 8. 未指定, with the reason.
     NotDesignated { reason: String },
-    /// 答申: designated by council session `session_id`.
-    Designate { session_id: i32 },
+    /// 答申: designated by council session `session_id`, on `designation_date` (指定年月日;
+    /// `None`: the 指定希望日). The case reads 答申済 until that day, 指定済 from it.
+    Designate {
+        session_id: i32,
+        designation_date: Option<NaiveDate>,
+    },
     /// 回答期限の変更, with the reason.
     OverrideAnswerDue {
         date: NaiveDate,
@@ -613,7 +617,10 @@ async fn execute(
             )
             .await
         }
-        Command::Designate { session_id } => {
+        Command::Designate {
+            session_id,
+            designation_date,
+        } => {
             let session = council_session::Entity::find_by_id(*session_id)
                 .one(txn)
                 .await?
@@ -637,7 +644,10 @@ async fn execute(
                     case.facility_name
                 )));
             }
-            let (session_id, designated_on) = (session.id, case.designation_date);
+            let (session_id, designated_on) = (
+                session.id,
+                designation_date.unwrap_or(case.designation_date),
+            );
             write(
                 txn,
                 case,
@@ -1430,7 +1440,13 @@ mod tests {
                 },
                 Action::NotDesignated,
             ),
-            (Command::Designate { session_id: 1 }, Action::Designate),
+            (
+                Command::Designate {
+                    session_id: 1,
+                    designation_date: None,
+                },
+                Action::Designate,
+            ),
             (Command::Link { sibling_id: 2 }, Action::Link),
             (Command::Unlink, Action::Link),
         ];

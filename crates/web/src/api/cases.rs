@@ -111,7 +111,8 @@ pub struct Case {
     /// `received`, `proposed`, `issued`, `answered`, `designated`, `not_designated`,
     /// `returned` or `withdrawn`.
     pub status: String,
-    /// The status as staff read it (受付済 …).
+    /// The status as staff read it (受付済 …); a designated case reads 答申済 until its
+    /// 指定年月日 (`designated_on`) and 指定済 from that day.
     pub status_label: String,
     /// `medical`, `dental` or `pharmacy`.
     pub kind: String,
@@ -136,6 +137,7 @@ pub struct Case {
     pub returned_on: Option<NaiveDate>,
     pub return_reason: Option<String>,
     pub withdrawn_on: Option<NaiveDate>,
+    /// 指定年月日 recorded with the 答申.
     pub designated_on: Option<NaiveDate>,
     pub not_designated_reason: Option<String>,
     /// Only in a single case's answer, not in lists.
@@ -159,7 +161,11 @@ impl Case {
             id: r.id,
             version: r.lock_version,
             status: r.status.as_str().to_owned(),
-            status_label: r.status.label().to_owned(),
+            status_label: uketsuke_store::council::status_label(
+                r,
+                uketsuke_domain::today_in_japan(),
+            )
+            .to_owned(),
             kind: r.kind.as_str().to_owned(),
             facility: Facility {
                 name: r.facility_name.clone(),

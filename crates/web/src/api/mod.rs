@@ -43,8 +43,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/council-sessions", post(council::create))
         .route("/api/v1/council-sessions/{id}", get(council::show))
         .route(
+            "/api/v1/council-sessions/{id}/approvals",
+            post(council::add_approvals),
+        )
+        .route(
             "/api/v1/council-sessions/{id}/list.xlsx",
             get(council::list_xlsx),
+        )
+        .route(
+            "/api/v1/council-sessions/{id}/lists/{seq}",
+            get(council::sent_list),
         )
         .route("/api/v1/deliveries", get(council::deliveries))
 }

@@ -48,7 +48,7 @@ async fn export_rows(
                 received: r.received_on,
                 facility_name: r.facility_name.clone(),
                 kind: r.kind.label(),
-                status: r.status.label(),
+                status: uketsuke_store::council::status_label(r, today),
                 designation: r.designation_date,
                 due: effective_answer_due(r),
                 code: row

@@ -125,7 +125,7 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
         facility_name: r.facility_name.clone(),
         kind_label: r.kind.label(),
         status: r.status.as_str(),
-        status_label: r.status.label(),
+        status_label: uketsuke_store::council::status_label(r, today),
         designation: JpDate::new(r.designation_date),
         due: JpDate::new(due),
         due_overridden: r.answer_due_override.is_some(),

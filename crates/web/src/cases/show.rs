@@ -189,7 +189,8 @@ pub async fn case_page(
         notice,
         layout: Layout::signed_in(state, user),
         kind_label: r.kind.label(),
-        status_label: r.status.label(),
+        // 答申済 until the 指定年月日, then 指定済.
+        status_label: uketsuke_store::council::status_label(&r, today),
         bureau_name,
         office_name,
         designation: JpDate::new(r.designation_date),
