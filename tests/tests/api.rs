@@ -525,6 +525,7 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         ("/api/v1/council-sessions/{id}", "get"),
         ("/api/v1/council-sessions/{id}/list.xlsx", "get"),
         ("/api/v1/deliveries", "get"),
+        ("/api/v1/registry/unconfirmed", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -541,6 +542,8 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         "NewSession",
         "Delivery",
         "ErrorBody",
+        "UnconfirmedList",
+        "UnconfirmedNumber",
     ] {
         assert!(schemas.contains_key(schema), "schema {schema}");
     }

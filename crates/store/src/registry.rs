@@ -389,3 +389,22 @@ pub async fn unconfirmed<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// The latest imported list of each prefecture and 点数表 among `prefectures` (two-digit
+/// codes), by prefecture then 点数表.
+pub async fn latest_lists<C: ConnectionTrait>(
+    db: &C,
+    prefectures: &[String],
+) -> Result<Vec<registry_list::Model>> {
+    let mut latest: BTreeMap<(String, String), registry_list::Model> = BTreeMap::new();
+    for list in registry_list::Entity::find()
+        .filter(registry_list::Column::Prefecture.is_in(prefectures.iter().cloned()))
+        .order_by_asc(registry_list::Column::AsOf)
+        .order_by_asc(registry_list::Column::Id)
+        .all(db)
+        .await?
+    {
+        latest.insert((list.prefecture.clone(), list.fee_schedule.clone()), list);
+    }
+    Ok(latest.into_values().collect())
+}

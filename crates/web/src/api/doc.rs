@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, cases, council};
+use super::{actions, cases, council, registry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use super::{actions, cases, council};
         council::show,
         council::list_xlsx,
         council::deliveries,
+        registry::unconfirmed,
     ),
     components(schemas(super::ErrorBody, super::ErrorDetail, super::FieldError)),
     modifiers(&Bearer)
