@@ -579,3 +579,40 @@ fn importing_a_list_confirms_our_numbers_in_it_idempotently_and_a_later_list_mov
         stderr(&out)
     );
 }
+
+#[test]
+fn an_office_that_does_not_cover_the_facilitys_prefecture_is_refused_and_nothing_is_written() {
+    let tmp = TempDir::new();
+    let file = compact_form(tmp.path(), "tokyo.xlsx", &[]);
+    let out = uketsuke(
+        &tmp,
+        &[
+            "import",
+            "--json",
+            "--office",
+            "kanagawa",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = &json(&out)["files"][0];
+    assert!(report["written"].is_null(), "{report}");
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("神奈川事務所の管轄ではありません")
+            && message.contains("東京事務所で受け付けてください"),
+        "{message}"
+    );
+    let out = uketsuke(
+        &tmp,
+        &[
+            "import",
+            "--json",
+            "--office",
+            "tokyo",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["files"][0]["written"]["created"], 1);
+}
