@@ -30,6 +30,7 @@ mod m20261130_000010_council_lists;
 mod m20261130_000011_reflection;
 mod m20261130_000012_registry_combined;
 mod m20261130_000013_corrections;
+mod m20261130_000015_registry_reconcile;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_reflection::Migration),
             Box::new(m20261130_000012_registry_combined::Migration),
             Box::new(m20261130_000013_corrections::Migration),
+            Box::new(m20261130_000015_registry_reconcile::Migration),
         ]
     }
 }

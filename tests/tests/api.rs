@@ -569,6 +569,7 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         ("/api/v1/council-sessions/{id}/lists/{seq}", "get"),
         ("/api/v1/council-sessions/{id}/list.xlsx", "get"),
         ("/api/v1/deliveries", "get"),
+        ("/api/v1/registry/unconfirmed", "get"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -588,6 +589,8 @@ async fn the_openapi_document_is_3_1_and_names_every_endpoint_and_schema() {
         "ApprovalResult",
         "Delivery",
         "ErrorBody",
+        "UnconfirmedList",
+        "UnconfirmedNumber",
     ] {
         assert!(schemas.contains_key(schema), "schema {schema}");
     }

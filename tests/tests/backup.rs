@@ -312,6 +312,29 @@ async fn fill_with_every_kind_of_record(app: &TestApp) {
     .await
     .unwrap();
 
+    // A published list reconciled: a list recorded and a number confirmed by it.
+    let approved = uketsuke_store::entities::issued_number::Entity::find()
+        .filter(
+            uketsuke_store::entities::issued_number::Column::Status
+                .eq(uketsuke_store::lifecycle::NumberStatus::Approved),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the demo data has an approved number");
+    let code = uketsuke_domain::InstitutionCode::parse(&approved.code).unwrap();
+    let (_, reconciled) = uketsuke_store::registry::import_list(
+        &app.db,
+        "meibo_r0811.xlsx",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        &[],
+        &[code],
+        &uketsuke_store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reconciled.confirmed, 1);
+
     let empty: Vec<String> = monitor::row_counts(&app.db)
         .await
         .unwrap()

@@ -582,7 +582,8 @@ async fn a_form_or_an_upload_submitted_twice_at_once_saves_once() {
 }
 
 /// A request entered without an office goes to the office of its facility's prefecture
-/// (千葉県 → 千葉事務所); one entered for an office keeps it.
+/// (千葉県 → 千葉事務所); an office may be chosen only among those that cover the
+/// facility's prefecture (a 千葉 facility at 東京事務所 is refused, naming 千葉事務所).
 #[tokio::test]
 async fn the_office_follows_from_the_facility_s_prefecture_unless_one_is_chosen() {
     let app = TestApp::spawn().await;
@@ -620,6 +621,25 @@ async fn the_office_follows_from_the_facility_s_prefecture_unless_one_is_chosen(
         ],
     );
     fields.push(("office_id", tokyo.as_str()));
+    let refused = app.post_form("/requests/new", &fields).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("東京事務所の管轄ではありません")
+            && page.contains("千葉事務所で受け付けてください"),
+        "{page}"
+    );
+    let chiba = office("chiba").await.to_string();
+    let csrf = app.csrf("/requests/new").await;
+    let mut fields = entry_fields(
+        &csrf,
+        &[
+            ("facility_address", "千葉県船橋市湊町2-10-25"),
+            ("facility_name", "船橋の医院"),
+        ],
+    );
+    fields.retain(|(k, _)| *k != "office_id");
+    fields.push(("office_id", chiba.as_str()));
     assert_eq!(app.post_form("/requests/new", &fields).await.status(), 303);
     let chosen = reception_request::Entity::find()
         .filter(reception_request::Column::FacilityName.eq("船橋の医院"))
@@ -629,7 +649,7 @@ async fn the_office_follows_from_the_facility_s_prefecture_unless_one_is_chosen(
         .unwrap();
     assert_eq!(
         chosen.office_id,
-        Some(office("tokyo").await),
+        Some(office("chiba").await),
         "the office chosen"
     );
 }

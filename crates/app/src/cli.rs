@@ -167,6 +167,10 @@ pub struct ImportArgs {
     /// Import the valid rows of a file that has errors (otherwise nothing of it).
     #[arg(long)]
     pub valid_rows: bool,
+    /// With --registry: the date of a list whose title does not say 「…現在」
+    /// (YYYY-MM-DD; default today). A list that says one uses its own.
+    #[arg(long, requires = "registry")]
+    pub as_of: Option<String>,
     /// The bureau the requests were sent to (default: app.default_bureau).
     #[arg(long)]
     pub bureau: Option<String>,
@@ -695,10 +699,21 @@ async fn export_command(settings: &Settings, args: ExportArgs) -> anyhow::Result
 }
 
 async fn import_command(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let as_of = match args.as_of.as_deref() {
+        Some(text) => Some(
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                anyhow::anyhow!(
+                    "--as-of「{text}」は日付ではありません（YYYY-MM-DD、例: 2026-11-01）"
+                )
+            })?,
+        ),
+        None => None,
+    };
     let options = crate::import::ImportOptions {
         dry_run: args.dry_run,
         registry: args.registry,
         valid_rows: args.valid_rows,
+        as_of,
         bureau: args
             .bureau
             .unwrap_or_else(|| settings.app.default_bureau.clone()),

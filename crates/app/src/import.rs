@@ -28,6 +28,8 @@ pub struct ImportOptions {
     pub registry: bool,
     /// Write the valid rows of a file that has errors (otherwise nothing of it).
     pub valid_rows: bool,
+    /// With `registry`: the date of a list whose title gives none (else today).
+    pub as_of: Option<chrono::NaiveDate>,
     /// The bureau the requests were sent to.
     pub bureau: String,
     /// The office that received them, if one.
@@ -53,6 +55,13 @@ pub struct FileReport {
     /// With `--registry`: how many distinct codes the file holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_entries: Option<usize>,
+    /// With `--registry`: the list's date, against which our numbers are reconciled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Where that date came from: `title` (the list's 「…現在」), `option` (`--as-of`)
+    /// or `today`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of_from: Option<&'static str>,
     /// What was written: `null` on a dry run or when the file was refused.
     pub written: Option<Value>,
 }
@@ -64,6 +73,8 @@ impl FileReport {
             requests: Vec::new(),
             errors: Vec::new(),
             registry_entries: None,
+            as_of: None,
+            as_of_from: None,
             written: None,
         }
     }
@@ -258,13 +269,33 @@ async fn import_registry(
     actor: &Actor,
     report: &mut FileReport,
 ) -> anyhow::Result<()> {
-    let outcome = match uketsuke_ingest::read_registry(name, bytes, limits) {
-        Ok(o) => o,
+    let (outcome, title_date) = match uketsuke_ingest::read_registry_list(name, bytes, limits) {
+        Ok(list) => (list.outcome, list.as_of),
         Err(e) => {
             report.problem(&e.to_problem(name));
             return Ok(());
         }
     };
+    // The list's date: its title's 「…現在」, else --as-of, else today. A --as-of that
+    // contradicts the title is an error rather than a silent choice.
+    let (as_of, from) = match (title_date, options.as_of) {
+        (Some(title), Some(given)) if title != given => {
+            report.errors.push(ErrorJson {
+                sheet: None,
+                cell: None,
+                field: Some("as_of".to_owned()),
+                message: format!(
+                    "一覧の表題の日付（{title}現在）と --as-of（{given}）が異なります。--as-of を外すか、正しい一覧を指定してください。"
+                ),
+            });
+            (title, "title")
+        }
+        (Some(title), _) => (title, "title"),
+        (None, Some(given)) => (given, "option"),
+        (None, None) => (crate::jobs::now_in_japan().date(), "today"),
+    };
+    report.as_of = Some(as_of);
+    report.as_of_from = Some(from);
     for p in &outcome.problems {
         report.problem(p);
     }
@@ -291,12 +322,17 @@ async fn import_registry(
     if !report.errors.is_empty() && !options.valid_rows {
         return Ok(());
     }
-    let counts = uketsuke_store::registry::import(db, name, &entries, actor).await?;
+    let own: Vec<uketsuke_domain::InstitutionCode> =
+        outcome.values().map(|e| e.code.clone()).collect();
+    let (counts, reconciled) =
+        uketsuke_store::registry::import_list(db, name, as_of, &entries, &own, actor).await?;
     report.written = Some(json!({
         "entries": listed,
         "combined": combined,
         "added": counts.added,
         "already_present": counts.already_present,
+        "confirmed": reconciled.confirmed,
+        "already_confirmed": reconciled.already_confirmed,
     }));
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! - [`kind`]: 点数表 (the code's 3rd digit) and 依頼の種別 (医科・歯科・薬局).
 //! - [`code`]: 医療機関等コード / 受付番号, 医療機関コード (7 digits), 検証番号 rules.
 //! - [`wareki`]: 和暦 and the other date forms (西暦, Excel serials).
-//! - [`contact`]: 郵便番号 and 電話番号.
+//! - [`contact`]: 郵便番号 and 電話番号; [`postal`]: which prefecture a 郵便番号 belongs to.
 //! - [`error`]: the one error type, with messages in Japanese.
 //!
 //! ```
@@ -29,6 +29,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod kind;
+pub mod postal;
 pub mod prefecture;
 pub mod request;
 pub mod time;

@@ -58,7 +58,7 @@ pub use form::read_request_forms;
 pub use limits::Limits;
 pub use list::{LIST_HEADERS, read_monthly_list};
 pub use problem::{Located, Outcome, Problem, field_label};
-pub use registry::{RegistryEntry, read_registry};
+pub use registry::{RegistryEntry, RegistryList, read_registry, read_registry_list};
 pub use request::{Founder, RequestForm};
 
 /// Reads requests from a workbook whose sheets may be forms or lists: each sheet

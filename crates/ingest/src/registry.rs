@@ -56,7 +56,23 @@ pub struct RegistryEntry {
 /// Reads a registry workbook (each sheet in either layout; other sheets are
 /// skipped) into one entry per (prefecture, 点数表, 医療機関番号).
 pub fn read_registry(file: &str, bytes: &[u8], limits: &Limits) -> Result<Outcome<RegistryEntry>> {
+    Ok(read_registry_list(file, bytes, limits)?.outcome)
+}
+
+/// A registry workbook read whole: its entries and the day it describes.
+#[derive(Debug, Default)]
+pub struct RegistryList {
+    pub outcome: Outcome<RegistryEntry>,
+    /// The list's date (「[令和６年７月１日 現在 ]」 in a 名簿's title row,
+    /// 「[令和 8年 7月 1日現在 薬局 現存/休止]」 in a コード内容別医療機関一覧表): the first
+    /// sheet's that gives one; `None` when no title row says 「…現在」.
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// [`read_registry`], with the list's date ([`RegistryList::as_of`]).
+pub fn read_registry_list(file: &str, bytes: &[u8], limits: &Limits) -> Result<RegistryList> {
     let book = book::open(file, bytes, limits)?;
+    let mut as_of = None;
     let mut outcome = Outcome::default();
     let mut seen = HashSet::new();
     let mut any = false;
@@ -68,15 +84,18 @@ pub fn read_registry(file: &str, bytes: &[u8], limits: &Limits) -> Result<Outcom
             reported: HashSet::new(),
             items: Vec::new(),
         };
-        if let Some(cols) = meibo_header(grid) {
+        let header_row = if let Some(cols) = meibo_header(grid) {
             any = true;
             reader.meibo(&cols);
+            cols.header_row
         } else if let Some(cols) = code_list_header(grid) {
             any = true;
             reader.code_list(&cols);
+            cols.header_row
         } else {
             continue;
-        }
+        };
+        as_of = as_of.or_else(|| title_date(grid, header_row));
         let SheetReader { sink, items, .. } = reader;
         outcome.items.extend(items);
         outcome.problems.extend(sink.problems);
@@ -89,7 +108,34 @@ pub fn read_registry(file: &str, bytes: &[u8], limits: &Limits) -> Result<Outcom
              「医療機関番号」「医療機関名称」などの見出し行のある、厚生（支）局が公表した一覧を指定してください。",
         ));
     }
-    Ok(outcome)
+    Ok(RegistryList { outcome, as_of })
+}
+
+/// The date a title row above `header_row` gives as 「…現在」: the date written just
+/// before 現在 (和暦 or 西暦, 全角 or not, with or without a bracket).
+fn title_date(grid: &Grid, header_row: u32) -> Option<chrono::NaiveDate> {
+    grid.rows()
+        .take_while(|(r, _)| *r < header_row)
+        .flat_map(|(_, cells)| cells.iter())
+        .find_map(|c| date_before_genzai(&c.text()))
+}
+
+/// `[令和６年７月１日 現在 ]令和６年７月２３日作成` → 2024-07-01.
+fn date_before_genzai(text: &str) -> Option<chrono::NaiveDate> {
+    let text = uketsuke_domain::normalize_width(text);
+    let before = &text[..text.find("現在")?];
+    let before = before.trim_end();
+    // The date is the last run that parses: try each start after a bracket or space.
+    let starts = std::iter::once(0).chain(
+        before
+            .char_indices()
+            .filter(|(_, c)| matches!(c, '[' | '【' | '(' | ']' | '】' | ')'))
+            .map(|(i, c)| i + c.len_utf8()),
+    );
+    starts.filter_map(|i| before.get(i..)).find_map(|tail| {
+        let tail = tail.trim_matches(|c: char| c.is_whitespace() || "[]【】()".contains(c));
+        uketsuke_domain::parse_date(tail).ok()
+    })
 }
 
 /// Columns of a registry sheet.
@@ -499,6 +545,22 @@ fn code_prefix(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_gives_the_lists_date() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(
+            date_before_genzai("[令和６年７月１日 現在 ]令和６年７月２３日作成"),
+            d(2024, 7, 1)
+        );
+        assert_eq!(
+            date_before_genzai("[令和 8年 7月 1日現在 薬局 現存/休止]"),
+            d(2026, 7, 1)
+        );
+        assert_eq!(date_before_genzai("2025年8月1日現在"), d(2025, 8, 1));
+        assert_eq!(date_before_genzai("届出受理医療機関名簿"), None);
+        assert_eq!(date_before_genzai("現在"), None);
+    }
 
     #[test]
     fn a_code_prefix_stops_after_seven_digits() {

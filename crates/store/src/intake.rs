@@ -100,7 +100,42 @@ pub fn place(address: &str, bureau: &BureauRules) -> Result<Prefecture, String> 
     }
 }
 
-/// The deadlines and the verdict of a form received on `intake.received`.
+/// What the clerk must check about the postal codes (郵便番号) of `form`, whose facility
+/// is in `prefecture`: a facility's postal code of another prefecture than its address
+/// (a strong warning: one of them is wrong), and a 送付先's postal code of another
+/// prefecture than the 送付先 address (a 送付先 may be elsewhere, but its code and
+/// address must agree; an address without a prefecture is taken to be in the
+/// facility's). Never a refusal: the data cannot know every new code.
+pub fn postal_warnings(form: &RequestForm, prefecture: Prefecture) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(code) = &form.facility_postal_code
+        && let Some(other) = code.elsewhere_than(prefecture)
+    {
+        warnings.push(format!(
+            "【要確認】所在地の郵便番号〒{code}は{}の番号ですが、所在地「{}」は{}です。郵便番号か所在地の誤りがないか確認してください。",
+            other.name(),
+            form.facility_address,
+            prefecture.name()
+        ));
+    }
+    if let Some(code) = &form.reply_postal_code {
+        let address = form.reply_address.as_deref().unwrap_or_default().trim();
+        let reply_prefecture = Prefecture::all()
+            .find(|p| address.starts_with(p.name()))
+            .unwrap_or(prefecture);
+        if let Some(other) = code.elsewhere_than(reply_prefecture) {
+            warnings.push(format!(
+                "回答書送付先の郵便番号〒{code}は{}の番号ですが、送付先住所「{address}」は{}です。送付先を確認してください。",
+                other.name(),
+                reply_prefecture.name()
+            ));
+        }
+    }
+    warnings
+}
+
+/// The deadlines and the verdict of a form received on `intake.received`, with the
+/// postal-code warnings ([`postal_warnings`]) when the facility's prefecture is known.
 pub fn assess(intake: &Intake<'_>, form: &RequestForm) -> (Deadlines, Assessment) {
     assess_form(intake, form, intake.retroactive)
 }
@@ -123,7 +158,10 @@ pub fn assess_form(
         retroactive,
         duplicate_of: None,
     };
-    let verdict = eligibility::assess(&facts, &d, intake.policy);
+    let mut verdict = eligibility::assess(&facts, &d, intake.policy);
+    if let Some(prefecture) = prefecture_of(&form.facility_address, intake.bureau) {
+        verdict.warnings.extend(postal_warnings(form, prefecture));
+    }
     (d, verdict)
 }
 
@@ -152,7 +190,8 @@ pub enum SaveError {
 }
 
 /// Saves `forms` in one transaction (all or nothing). A form whose prefecture cannot be
-/// told, or is not the bureau's, is refused ([`place`]) before anything is written.
+/// told, or is not the bureau's ([`place`]), or that the receiving office does not
+/// cover ([`check_office`]), is refused before anything is written.
 pub async fn save_forms(
     db: &DatabaseConnection,
     intake: &Intake<'_>,
@@ -160,7 +199,10 @@ pub async fn save_forms(
     actor: &Actor,
 ) -> Result<Saved, SaveError> {
     let placed = place_all(forms, intake.bureau).map_err(SaveError::Refused)?;
-    Ok(save(db, intake, &placed, actor).await?)
+    save(db, intake, &placed, actor).await.map_err(|e| match e {
+        crate::Error::Field { message, .. } => SaveError::Refused(message),
+        e => SaveError::Store(e),
+    })
 }
 
 /// Saves placed forms in one transaction. A save that lost a race with an identical one
@@ -256,15 +298,16 @@ pub async fn save_in<C: ConnectionTrait>(
     actor: &Actor,
     progress: Option<&AtomicUsize>,
 ) -> crate::Result<Saved> {
+    let offices = crate::entities::office::Entity::find()
+        .filter(crate::entities::office::Column::BureauId.eq(intake.bureau.id.as_str()))
+        .all(conn)
+        .await?;
+    if let Some(office_id) = intake.office_id {
+        for (form, prefecture) in forms {
+            check_office(&offices, office_id, form, *prefecture)?;
+        }
+    }
     let mut recorded = already_recorded(conn, &intake.bureau.id, forms).await?;
-    let offices = if intake.office_id.is_none() {
-        crate::entities::office::Entity::find()
-            .filter(crate::entities::office::Column::BureauId.eq(intake.bureau.id.as_str()))
-            .all(conn)
-            .await?
-    } else {
-        Vec::new()
-    };
     let mut saved = Saved::default();
     let mut entries = Vec::with_capacity(AUDIT_CHUNK);
     for (index, (form, prefecture)) in forms.iter().enumerate() {
@@ -308,6 +351,58 @@ pub async fn save_in<C: ConnectionTrait>(
     }
     audit::insert_all(conn, entries).await?;
     Ok(saved)
+}
+
+/// Whether office `office_id` (of the bureau's `offices`) covers `prefecture`, where
+/// the facility of `form` is: a request goes to an office of its own prefecture, so
+/// another is refused with the offices that do cover it (管轄の事務所).
+pub fn check_office(
+    offices: &[crate::entities::office::Model],
+    office_id: i32,
+    form: &RequestForm,
+    prefecture: Prefecture,
+) -> crate::Result<()> {
+    let covering = offices_covering(offices, prefecture);
+    let Some(office) = offices.iter().find(|o| o.id == office_id) else {
+        return Err(crate::Error::Field {
+            field: "office",
+            message: "選択された事務所はこの局の事務所ではありません。".to_owned(),
+        });
+    };
+    if covering.iter().any(|o| o.id == office_id) {
+        return Ok(());
+    }
+    let covering: Vec<&str> = covering.iter().map(|o| o.name.as_str()).collect();
+    Err(crate::Error::Field {
+        field: "office",
+        message: format!(
+            "「{}」（所在地「{}」）は{}の医療機関で、{}の管轄ではありません。{}で受け付けてください。",
+            form.facility_name,
+            form.facility_address,
+            prefecture.name(),
+            office.name,
+            if covering.is_empty() {
+                format!("{}を管轄する事務所", prefecture.name())
+            } else {
+                covering.join("・")
+            }
+        ),
+    })
+}
+
+/// The offices of a bureau that cover `prefecture` (the choices for a facility there).
+pub fn offices_covering(
+    offices: &[crate::entities::office::Model],
+    prefecture: Prefecture,
+) -> Vec<&crate::entities::office::Model> {
+    offices
+        .iter()
+        .filter(|o| {
+            o.prefectures
+                .split(',')
+                .any(|p| p.trim() == prefecture.code_str())
+        })
+        .collect()
 }
 
 /// The office of a bureau that covers `prefecture`, when exactly one does.

@@ -146,7 +146,9 @@ fn preview_rows(
                         retroactive_forms: &[],
                     };
                     let (d, verdict) = intake::assess(&intake, f);
-                    let decision = if verdict.eligible {
+                    let decision = if let Err(message) = intake::place(&f.facility_address, b) {
+                        format!("受付不可: {message}")
+                    } else if verdict.eligible {
                         "受付可".to_owned()
                     } else {
                         format!("返戻: {}", verdict.reasons.join(" "))

@@ -39,6 +39,7 @@ pub mod layout;
 pub mod letters;
 pub mod metrics;
 pub mod new_request;
+pub mod registry;
 pub mod routes;
 pub mod state;
 pub mod throttle;

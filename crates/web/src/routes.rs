@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
             "/not-designated/reflection.csv",
             get(deliveries::reflection_csv),
         )
+        .route("/registry", get(crate::registry::page))
         .route("/forms/blank.xlsx", get(entry::blank_form))
         .route(
             "/requests/new",

@@ -26,6 +26,11 @@ pub struct Model {
     pub voided_at: Option<DateTimeUtc>,
     pub void_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The date of the latest published list (名簿・コード内容別医療機関一覧表) that holds
+    /// this number: proof that the facility was designated (指定確認).
+    pub designation_confirmed_on: Option<Date>,
+    /// The file that list was imported from.
+    pub designation_confirmed_source: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

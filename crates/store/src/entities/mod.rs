@@ -13,6 +13,7 @@ pub mod office;
 pub mod outbox;
 pub mod reception_request;
 pub mod registry_code;
+pub mod registry_list;
 pub mod session;
 pub mod upload;
 pub mod user;

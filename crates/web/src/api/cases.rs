@@ -90,6 +90,9 @@ pub struct NumberJson {
     pub code: String,
     /// `proposed`, `approved` or `void`.
     pub status: String,
+    /// 指定確認: the date of the latest imported published list (名簿) that holds this
+    /// number (`uketsuke import --registry`), or null.
+    pub designation_confirmed_on: Option<NaiveDate>,
 }
 
 /// One entry of the history (監査記録).
@@ -139,6 +142,9 @@ pub struct Case {
     pub withdrawn_on: Option<NaiveDate>,
     /// 指定年月日 recorded with the 答申.
     pub designated_on: Option<NaiveDate>,
+    /// 指定確認: the date of the latest imported published list (名簿) that holds the
+    /// number in use, or null (not yet found in one).
+    pub designation_confirmed_on: Option<NaiveDate>,
     pub not_designated_reason: Option<String>,
     /// Only in a single case's answer, not in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,6 +201,7 @@ impl Case {
                     id: n.id,
                     code: n.code.clone(),
                     status: n.status.as_str().to_owned(),
+                    designation_confirmed_on: n.designation_confirmed_on,
                 })
                 .collect(),
             sibling_id: r.sibling_id,
@@ -206,6 +213,7 @@ impl Case {
             return_reason: r.return_reason.clone(),
             withdrawn_on: r.withdrawn_on,
             designated_on: r.designated_on,
+            designation_confirmed_on: view.number().and_then(|n| n.designation_confirmed_on),
             not_designated_reason: r.not_designated_reason.clone(),
             history: with_history.then(|| {
                 view.history

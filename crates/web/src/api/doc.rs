@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, cases, council};
+use super::{actions, cases, council, registry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use super::{actions, cases, council};
         council::list_xlsx,
         council::sent_list,
         council::deliveries,
+        registry::unconfirmed,
     ),
     components(schemas(super::ErrorBody, super::ErrorDetail, super::FieldError)),
     modifiers(&Bearer)

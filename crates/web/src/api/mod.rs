@@ -15,6 +15,7 @@ mod actions;
 mod cases;
 mod council;
 mod doc;
+mod registry;
 
 use axum::Json;
 use axum::Router;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
             get(council::sent_list),
         )
         .route("/api/v1/deliveries", get(council::deliveries))
+        .route("/api/v1/registry/unconfirmed", get(registry::unconfirmed))
 }
 
 /// One field's problem.

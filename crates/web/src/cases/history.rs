@@ -84,6 +84,7 @@ fn action_label(action: &str) -> String {
         "number.propose" => "受付番号を起案",
         "number.approve" => "受付番号を決裁",
         "number.void" => "受付番号を無効化",
+        "number.designation_confirmed" => "公表名簿で指定を確認",
         _ => "",
     };
     if label.is_empty() {

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::Value;
-use uketsuke_domain::today_in_japan;
+use uketsuke_domain::{format_wareki, today_in_japan};
 use uketsuke_store::cases::CaseDetail;
 use uketsuke_store::dashboard::effective_answer_due;
 use uketsuke_store::entities::reception_request;
@@ -32,6 +32,10 @@ pub struct NumberLine {
     pub approved: String,
     pub voided: String,
     pub void_reason: String,
+    /// 指定確認: the date (和暦) of the latest published list that holds the number, and
+    /// its file; empty when none does.
+    pub confirmed: String,
+    pub confirmed_source: String,
 }
 
 /// The 医科/歯科 sibling.
@@ -228,6 +232,11 @@ pub async fn case_page(
                 approved: n.approved_at.map(jst).unwrap_or_default(),
                 voided: n.voided_at.map(jst).unwrap_or_default(),
                 void_reason: n.void_reason.clone().unwrap_or_default(),
+                confirmed: n
+                    .designation_confirmed_on
+                    .map(|d| format!("{}現在の名簿に掲載", format_wareki(d)))
+                    .unwrap_or_default(),
+                confirmed_source: n.designation_confirmed_source.clone().unwrap_or_default(),
             })
             .collect(),
         sibling,
