@@ -986,3 +986,73 @@ async fn the_council_pages_plan_record_with_designation_dates_and_preview() {
     }
     let _ = id;
 }
+
+/// Two approvers record the same case's 答申 on the session page at once: one is
+/// recorded (one audit entry), the other is told plainly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_approvers_recording_one_approval_on_the_page_at_once_one_wins() {
+    let app = TestApp::spawn().await;
+    let clerk = api_token(&app, "tanto", "clerk").await;
+    let approver = api_token(&app, "kessai", "approver").await;
+    api_token(&app, "kessai-b", "approver").await;
+    let id = issued_case(&app, &clerk, &approver, "同時答申内科").await;
+    let (_, session) = api_post(
+        &app,
+        "/api/v1/council-sessions",
+        &approver,
+        json!({"prefecture": "13", "held_on": "2027-03-18"}),
+    )
+    .await;
+    let path = format!("/council/{}", session["id"]);
+    let mut browsers = Vec::new();
+    for user in ["kessai", "kessai-b"] {
+        let client = app
+            .browser_signed_in(user, &format!("pw-{user}-0123456789"))
+            .await;
+        let page = client
+            .get(format!("{}{path}", app.base_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        browsers.push((client, uketsuke_tests::csrf_of(&page)));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let tasks: Vec<_> = browsers
+        .into_iter()
+        .map(|(client, csrf)| {
+            let (url, barrier) = (format!("{}{path}/approvals", app.base_url), barrier.clone());
+            tokio::spawn(async move {
+                let form = [
+                    ("csrf".to_owned(), csrf),
+                    ("request".to_owned(), id.to_string()),
+                    (format!("date-{id}"), "2027-04-01".to_owned()),
+                ];
+                barrier.wait().await;
+                let r = client.post(url).form(&form).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers.sort_by_key(|(s, _)| *s);
+    assert_eq!(answers[0].0, 303, "one is recorded");
+    assert_eq!(answers[1].0, 409, "the other is refused");
+    assert!(
+        answers[1].1.contains("答申を記録できませんでした")
+            && (answers[1].1.contains("他の職員") || answers[1].1.contains("指定済")),
+        "and told plainly: {}",
+        answers[1].1
+    );
+    let entries = uketsuke_store::entities::audit_log::Entity::find()
+        .filter(uketsuke_store::entities::audit_log::Column::Action.eq("request.designate"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(entries, 1, "one approval audited");
+}

@@ -473,7 +473,16 @@ pub async fn plan_configured(
 /// The status as staff read it on `today`: a designated case is 「答申済」 until its
 /// 指定年月日 and 「指定済」 from that day; any other status its own label.
 pub fn status_label(case: &reception_request::Model, today: NaiveDate) -> &'static str {
-    match (case.status, case.designated_on) {
+    status_label_of(case.status, case.designated_on, today)
+}
+
+/// [`status_label`] of a status and 指定年月日.
+pub fn status_label_of(
+    status: CaseStatus,
+    designated_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> &'static str {
+    match (status, designated_on) {
         (CaseStatus::Designated, Some(on)) if on > today => "答申済",
         (status, _) => status.label(),
     }
@@ -525,4 +534,31 @@ pub async fn request_prefectures<C: ConnectionTrait>(
             )
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_designated_case_reads_toushinzumi_until_its_designation_date() {
+        let on = NaiveDate::from_ymd_opt(2027, 4, 1).unwrap();
+        let (before, after) = (on.pred_opt().unwrap(), on.succ_opt().unwrap());
+        let designated = CaseStatus::Designated;
+        assert_eq!(status_label_of(designated, Some(on), before), "答申済");
+        assert_eq!(status_label_of(designated, Some(on), on), "指定済");
+        assert_eq!(status_label_of(designated, Some(on), after), "指定済");
+        assert_eq!(status_label_of(designated, None, before), "指定済");
+        assert_eq!(
+            status_label_of(CaseStatus::Answered, Some(on), before),
+            "回答済"
+        );
+    }
+
+    #[test]
+    fn supplementary_lists_are_numbered_from_the_second() {
+        assert_eq!(part_label(1), "");
+        assert_eq!(part_label(2), "（追加分1）");
+        assert_eq!(part_label(4), "（追加分3）");
+    }
 }
