@@ -258,6 +258,14 @@ mod tests {
     }
 
     #[test]
+    fn request_kind_displays_its_label() {
+        for k in RequestKind::ALL {
+            assert_eq!(k.to_string(), k.label());
+        }
+        assert_eq!(RequestKind::Pharmacy.to_string(), "薬局");
+    }
+
+    #[test]
     fn request_kind_parses_ids_and_labels() {
         for k in RequestKind::ALL {
             assert_eq!(k.as_str().parse::<RequestKind>(), Ok(k));

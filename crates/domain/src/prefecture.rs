@@ -425,7 +425,9 @@ mod tests {
         assert_eq!(Bureau::KantoShinetsu.seat(), "さいたま");
         assert_eq!(Bureau::Shikoku.name(), "四国厚生支局");
         assert_eq!(Bureau::ChugokuShikoku.id(), "chugoku-shikoku");
+        assert_eq!(Bureau::KantoShinetsu.to_string(), "関東信越厚生局");
         for b in Bureau::ALL {
+            assert_eq!(b.to_string(), b.name());
             assert_eq!(Bureau::from_id(b.id()), Ok(b));
             assert_eq!(Bureau::parse(b.name()), Ok(b));
             assert_eq!(

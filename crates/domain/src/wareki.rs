@@ -709,6 +709,8 @@ mod tests {
 
     #[test]
     fn wareki_displays_gannen_and_formats() {
+        assert_eq!(Era::Reiwa.to_string(), "令和");
+        assert_eq!(Era::Showa.to_string(), Era::Showa.name());
         assert_eq!(format_wareki(date(2024, 4, 1)), "令和6年4月1日");
         assert_eq!(format_wareki(date(2019, 5, 1)), "令和元年5月1日");
         assert_eq!(format_wareki(date(2019, 4, 30)), "平成31年4月30日");
@@ -732,6 +734,13 @@ mod tests {
         );
         assert_eq!(w.to_date(), date(2024, 4, 1));
         assert_eq!(w.to_string(), "令和6年4月1日");
+        // The parts of a day that is not the first of anything.
+        let w = Wareki::from_date(date(1995, 11, 23)).unwrap();
+        assert_eq!(
+            (w.era(), w.year(), w.month(), w.day()),
+            (Era::Heisei, 7, 11, 23)
+        );
+        let w = Wareki::parse("令和6年4月1日").expect("valid");
         assert_eq!(Wareki::from_date(date(2024, 4, 1)), Ok(w));
         assert_eq!(Wareki::new(Era::Reiwa, 6, 4, 1), Ok(w));
         assert!(Wareki::new(Era::Heisei, 31, 5, 1).is_err());

@@ -45,5 +45,8 @@ pub mod uploads;
 pub mod users;
 pub mod views;
 
+#[cfg(test)]
+mod unit_tests;
+
 pub use error::{Error, Result};
 pub use sea_orm::{DatabaseConnection, DbBackend};

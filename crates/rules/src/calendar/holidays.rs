@@ -292,6 +292,33 @@ mod tests {
     }
 
     #[test]
+    fn substitute_holidays_start_on_1973_04_12() {
+        // 1973-02-11 (建国記念の日) was a Sunday, before the amendment: no 振替休日.
+        assert_eq!(holiday_name(d(1973, 2, 12)), None);
+        assert_eq!(holiday_name(d(1970, 5, 4)), None);
+        // 1973-04-29 (天皇誕生日), a Sunday after it: the first 振替休日.
+        assert_eq!(holiday_name(d(1973, 4, 30)), Some(SUBSTITUTE_HOLIDAY));
+    }
+
+    #[test]
+    fn the_special_days_before_1980_are_their_years_only() {
+        assert_eq!(
+            holiday_name(d(1959, 4, 10)),
+            Some("皇太子明仁親王の結婚の儀")
+        );
+        assert_eq!(holiday_name(d(1958, 4, 10)), None);
+        assert_eq!(vernal_equinox_day(1979), Some(21));
+        assert_eq!(holiday_name(d(1979, 3, 21)), Some("春分の日"));
+    }
+
+    #[test]
+    fn kenkoku_kinen_no_hi_exists_from_1967() {
+        // 1966-02-11 was a Friday and an ordinary day.
+        assert_eq!(holiday_name(d(1966, 2, 11)), None);
+        assert_eq!(holiday_name(d(1967, 2, 11)), Some("建国記念の日"));
+    }
+
+    #[test]
     fn nothing_before_the_law() {
         assert_eq!(holiday_name(d(1948, 5, 3)), None);
         assert_eq!(holiday_name(d(1948, 11, 3)), Some("文化の日"));
