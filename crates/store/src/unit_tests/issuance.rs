@@ -203,68 +203,6 @@ async fn an_issued_number_records_its_parts_status_and_who() {
 }
 
 #[tokio::test]
-async fn a_pair_shares_a_serial_free_in_both_schedules() {
-    let t = TestDb::new().await;
-    let policy = NumberingPolicy::default();
-    add_registry(&t.db, district(13, FeeSchedule::Medical, 5), 1000, "東京都").await;
-    // The 歯科 side of 1001 is taken (a 歯科 number outside its own range).
-    add_registry(&t.db, district(13, FeeSchedule::Dental, 5), 1001, "東京都").await;
-    let actor = Actor::system("t");
-    let (m, d) = issuance::issue_pair(
-        &t.db,
-        pref(13),
-        5,
-        &policy,
-        &proposed(),
-        &approved(),
-        &actor,
-    )
-    .await
-    .unwrap();
-    assert_eq!((m.serial, d.serial), (1002, 1002));
-    let medical = InstitutionCode::build(pref(13), FeeSchedule::Medical, 5, 1002, true).unwrap();
-    let dental = InstitutionCode::build(pref(13), FeeSchedule::Dental, 5, 1002, false).unwrap();
-    assert_eq!(
-        (m.code.clone(), d.code.clone()),
-        (medical.to_string(), dental.to_string())
-    );
-    assert!(m.combined_dental);
-    assert!(!d.combined_dental);
-    assert_eq!(
-        (m.status, d.status),
-        (NumberStatus::Proposed, NumberStatus::Approved)
-    );
-    assert_eq!(
-        (m.fee_schedule.as_str(), d.fee_schedule.as_str()),
-        ("1", "3")
-    );
-    assert_eq!(t.audit("number.issue").await.len(), 2);
-
-    let none = issuance::issue_pair(
-        &t.db,
-        pref(13),
-        5,
-        &medical_range(1000, 1002),
-        &proposed(),
-        &proposed(),
-        &actor,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(
-            none,
-            Error::NumbersExhausted {
-                fee_schedule: 1,
-                district: 5,
-                ..
-            }
-        ),
-        "{none:?}"
-    );
-}
-
-#[tokio::test]
 async fn approving_makes_a_proposed_number_final_once() {
     let t = TestDb::new().await;
     let approver = t.user("kessai", Role::Approver).await;
