@@ -29,6 +29,9 @@ mod m20261130_000009_import_jobs;
 mod m20261130_000010_council_lists;
 mod m20261130_000011_reflection;
 mod m20261130_000012_registry_combined;
+mod m20261130_000016_perf_indexes;
+
+pub use m20261130_000016_perf_indexes::founder_text;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -49,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_council_lists::Migration),
             Box::new(m20261130_000011_reflection::Migration),
             Box::new(m20261130_000012_registry_combined::Migration),
+            Box::new(m20261130_000016_perf_indexes::Migration),
         ]
     }
 }
