@@ -270,3 +270,57 @@ async fn the_name_search_and_the_office_scope_still_hold() {
         assert_eq!(listed(&app, &s, &q).await.0, vec![rare.id], "the rare name");
     }
 }
+
+#[tokio::test]
+async fn the_page_and_the_api_search_by_founder() {
+    let app = app().await;
+    let password = app.create_user("kensaku", "clerk", BUREAU).await;
+    app.login("kensaku", &password).await;
+    let q = CaseQuery {
+        founder: Some(founder_key("佐藤太郎")),
+        ..newest_first()
+    };
+    let (_, total) = listed(&app, &scope(None), &q).await;
+    assert!(total > 0);
+
+    let page = app
+        .get("/cases?founder=%E4%BD%90%E8%97%A4%E5%A4%AA%E9%83%8E")
+        .await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"name="founder" type="search" value="佐藤太郎""#),
+        "the field keeps what was typed"
+    );
+    assert!(
+        html.contains(&format!("{total} 件中")),
+        "the page counts {total} cases"
+    );
+    assert!(
+        html.contains("founder=%E4%BD%90%E8%97%A4%E5%A4%AA%E9%83%8E"),
+        "page and sort links keep the founder"
+    );
+
+    let (token, _) = uketsuke_store::tokens::create(
+        &app.db,
+        "kensaku",
+        "test",
+        &uketsuke_store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    let body: serde_json::Value = app
+        .client
+        .get(format!(
+            "{}/api/v1/requests?founder=佐藤 太郎",
+            app.base_url
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], total, "{body}");
+}
