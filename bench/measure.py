@@ -852,7 +852,7 @@ WEB_FIXES = [
     "",
     "The queries themselves (`sqlite3VdbeExec`, B-tree search) are about 13 %: the cost is in",
     "the number of statements and of row values crossing from SQLite to the page, not in the",
-    "plans. Changes (CPU per request measured with the harness of this file, same data set):",
+    "plans. Changes (server CPU per request at 16 connections, measured as above, same data set):",
     "",
     "| page | cause | change | before | after |",
     "|---|---|---|---|---|",
