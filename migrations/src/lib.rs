@@ -31,6 +31,9 @@ mod m20261130_000011_reflection;
 mod m20261130_000012_registry_combined;
 mod m20261130_000013_corrections;
 mod m20261130_000015_registry_reconcile;
+mod m20261130_000016_perf_indexes;
+
+pub use m20261130_000016_perf_indexes::founder_text;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -53,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_registry_combined::Migration),
             Box::new(m20261130_000013_corrections::Migration),
             Box::new(m20261130_000015_registry_reconcile::Migration),
+            Box::new(m20261130_000016_perf_indexes::Migration),
         ]
     }
 }

@@ -95,7 +95,10 @@ pub struct CaseQuery {
     pub overdue: bool,
     /// The facility name's search key ([`uketsuke_domain::search_key`]), a substring.
     pub name_key: Option<String>,
-    /// 受付番号, its leading digits.
+    /// 開設者 (the founder, or the 法人 and its representative), a substring of the
+    /// names as written, spaces ignored ([`founder_key`]).
+    pub founder: Option<String>,
+    /// 受付番号, its leading digits (up to 10).
     pub code: Option<String>,
     /// Phone digits, a substring of the contact's or the facility's number.
     pub phone: Option<String>,
@@ -237,6 +240,58 @@ impl NameLookup {
     }
 }
 
+/// The 開設者 search's key for what was typed: widths folded as intake folds them
+/// ([`uketsuke_domain::normalize_width`]), every space removed (the names are compared
+/// without their spaces, so 「佐藤太郎」 finds 「佐藤 太郎」).
+pub fn founder_key(typed: &str) -> String {
+    uketsuke_domain::normalize_width(typed)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The condition of the 開設者 search (indexes of migration 16): on SQLite, 3+
+/// characters through the FTS5 trigram table keyed by request id; on PostgreSQL the
+/// same expression as the trigram index, so that the planner uses it; otherwise (two
+/// characters or fewer on SQLite) a scan of the bureau's requests.
+fn founder_condition(backend: DbBackend, key: &str) -> Expr {
+    use sea_orm::sea_query::ExprTrait;
+    if backend == DbBackend::Sqlite && key.chars().count() >= 3 {
+        return Expr::col((reception_request::Entity, reception_request::Column::Id)).in_subquery(
+            SqlQuery::select()
+                .expr(Expr::col(Alias::new("rowid")))
+                .from(Alias::new("reception_requests_founder_fts"))
+                .and_where(Expr::cust_with_values(
+                    "reception_requests_founder_fts MATCH ?",
+                    [format!("\"{}\"", key.replace('"', "\"\""))],
+                ))
+                .to_owned(),
+        );
+    }
+    Expr::cust(format!("({})", migration::founder_text("")))
+        .like(LikeExpr::new(format!("%{}%", like_escape(key))).escape('\\'))
+}
+
+/// `code BETWEEN lo AND hi` for the codes starting with `prefix` (all codes have 10
+/// digits): a range the index of migration 16 serves, where `LIKE 'prefix%'` is not
+/// served by a B-tree on PostgreSQL (collation) nor on SQLite (case-insensitive LIKE).
+fn code_range(prefix: &str) -> (String, String) {
+    let width = 10usize.saturating_sub(prefix.len());
+    (
+        format!("{prefix}{}", "0".repeat(width)),
+        format!("{prefix}{}", "9".repeat(width)),
+    )
+}
+
+/// A 受付番号 prefix of five digits or more (prefecture, 点数表 and district) names at
+/// most one district's numbers: few enough that the search starts from them (and sorts
+/// and counts them) instead of walking the bureau's requests in order and probing each
+/// against them — SQLite chose the latter and read a bureau's 58,000 requests to find
+/// 70 (11 ms of CPU per request at national scale).
+fn code_is_narrow(prefix: &str) -> bool {
+    prefix.len() >= 5
+}
+
 /// The requests of this view, in order, without paging.
 fn select_cases(
     backend: DbBackend,
@@ -251,17 +306,21 @@ fn select_cases(
         .name_key
         .as_deref()
         .map(|key| NameLookup::new(backend, key));
-    let mut cond = if matches!(lookup, Some(NameLookup::SqliteFts { .. })) {
-        // Unary + keeps SQLite's planner off the bureau's indexes, which it would
-        // otherwise walk in full (58,000 rows at national scale) to probe the few
-        // matching facilities; it starts from the matches instead (BENCHMARKS.md).
-        Condition::all().add(Expr::cust_with_values(
-            "+\"reception_requests\".\"bureau_id\" = ?",
-            [bureau],
-        ))
-    } else {
-        Condition::all().add(C::BureauId.eq(bureau))
-    };
+    let founder_fts = backend == DbBackend::Sqlite
+        && q.founder.as_deref().is_some_and(|k| k.chars().count() >= 3);
+    let code_first = backend == DbBackend::Sqlite && q.code.as_deref().is_some_and(code_is_narrow);
+    let mut cond =
+        if matches!(lookup, Some(NameLookup::SqliteFts { .. })) || founder_fts || code_first {
+            // Unary + keeps SQLite's planner off the bureau's indexes, which it would
+            // otherwise walk in full (58,000 rows at national scale) to probe the few
+            // matching facilities; it starts from the matches instead (BENCHMARKS.md).
+            Condition::all().add(Expr::cust_with_values(
+                "+\"reception_requests\".\"bureau_id\" = ?",
+                [bureau],
+            ))
+        } else {
+            Condition::all().add(C::BureauId.eq(bureau))
+        };
     if let Some(office) = scope.office_id.or(q.office) {
         cond = cond.add(C::OfficeId.eq(office));
     }
@@ -295,16 +354,19 @@ fn select_cases(
     if let Some(lookup) = lookup {
         cond = cond.add(lookup.condition(bureau));
     }
+    if let Some(founder) = &q.founder {
+        cond = cond.add(founder_condition(backend, founder));
+    }
     if let Some(code) = &q.code {
+        let (lo, hi) = code_range(code);
         let numbers = SqlQuery::select()
             .column((issued_number::Entity, issued_number::Column::RequestId))
             .from(issued_number::Entity)
             .and_where(
-                Expr::col((issued_number::Entity, issued_number::Column::RequestId)).is_not_null(),
+                Expr::col((issued_number::Entity, issued_number::Column::Code)).between(lo, hi),
             )
             .and_where(
-                Expr::col((issued_number::Entity, issued_number::Column::Code))
-                    .like(LikeExpr::new(format!("{code}%"))),
+                Expr::col((issued_number::Entity, issued_number::Column::RequestId)).is_not_null(),
             )
             .to_owned();
         cond = cond.add(Expr::col((reception_request::Entity, C::Id)).in_subquery(numbers));
@@ -472,10 +534,14 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<ListPage> {
     let page = page.max(1);
     let select = select_cases(db.get_database_backend(), scope, q, today);
-    // A name search cannot be read off a sort index: the database visits every match to
-    // sort them, so the same pass counts them (a window count). Otherwise the first
+    // A name, 開設者 or narrow 受付番号 search cannot be read off a sort index: the
+    // database visits every match to sort them, so the same pass counts them (a window
+    // count). Otherwise the first
     // page comes off the index and a capped count is cheap.
-    let (mut rows, counted) = if q.name_key.is_some() {
+    let searched = q.name_key.is_some()
+        || q.founder.is_some()
+        || q.code.as_deref().is_some_and(code_is_narrow);
+    let (mut rows, counted) = if searched {
         page_with_count(db, &select, page, page_size).await?
     } else {
         (Vec::new(), None)

@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -148,20 +149,26 @@ pub async fn authenticate<C: ConnectionTrait>(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(api_token::Model, user::Model)>> {
-    let Some(row) = api_token::Entity::find()
+    // One query for both (every API call starts here).
+    let Some((row, Some(user))) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash(token)))
         .filter(api_token::Column::RevokedAt.is_null())
+        .select_also(user::Entity)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            api_token::Entity::belongs_to(user::Entity)
+                .from(api_token::Column::UserId)
+                .to(user::Column::Id)
+                .into(),
+        )
         .one(conn)
         .await?
     else {
         return Ok(None);
     };
-    let Some(user) = crate::users::find_by_id(conn, row.user_id)
-        .await?
-        .filter(|u| u.active)
-    else {
+    if !user.active {
         return Ok(None);
-    };
+    }
     // Stamped at most once a minute, so that reads do not write on every request.
     if row
         .last_used_at

@@ -5,7 +5,9 @@
 //! of the database does not give anyone a live session.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::audit::{self, Actor};
 use crate::entities::{session, user};
@@ -239,7 +241,16 @@ pub async fn find_session<C: ConnectionTrait>(
     id_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(session::Model, Option<user::Model>)>> {
-    let Some(s) = session::Entity::find_by_id(id_hash.to_owned())
+    // One query for both (every page view starts here).
+    let Some((s, user)) = session::Entity::find_by_id(id_hash.to_owned())
+        .select_also(user::Entity)
+        .join(
+            sea_orm::JoinType::LeftJoin,
+            session::Entity::belongs_to(user::Entity)
+                .from(session::Column::UserId)
+                .to(user::Column::Id)
+                .into(),
+        )
         .one(conn)
         .await?
     else {
@@ -249,14 +260,7 @@ pub async fn find_session<C: ConnectionTrait>(
         session::Entity::delete_by_id(s.id).exec(conn).await?;
         return Ok(None);
     }
-    let user = match s.user_id {
-        Some(id) => user::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .filter(|u| u.active),
-        None => None,
-    };
-    Ok(Some((s, user)))
+    Ok(Some((s, user.filter(|u| u.active))))
 }
 
 /// Ends a session (logout).

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uketsuke_domain::{Prefecture, today_in_japan};
 use uketsuke_store::Error as StoreError;
-use uketsuke_store::entities::{issued_number, reception_request};
+use uketsuke_store::entities::{facility, issued_number, reception_request};
 use uketsuke_store::issuance;
 use uketsuke_store::lifecycle::{self, Action, CaseStatus, Command, NumberStatus};
 
@@ -349,16 +349,17 @@ pub struct Panel {
 }
 
 /// The actions panel of a case: what the transition table allows the user's role
-/// from the case's status.
+/// from the case's status. `numbers` are the case's numbers (oldest first) and
+/// `facility` its facility, as the case page has already read them.
 pub async fn panel(
     state: &AppState,
     user: &CurrentUser,
     r: &reception_request::Model,
+    numbers: &[issued_number::Model],
+    facility: Option<&facility::Model>,
 ) -> Result<Panel, Error> {
     let may = |a: Action| a.rule().permits(r.status, user.role);
-    let numbers = numbers_of(state, r.id).await?;
     let suggested_district = if may(Action::Propose) {
-        let facility = uketsuke_store::cases::facility_of(&state.db, r).await?;
         match facility.and_then(|f| Prefecture::parse(&f.prefecture).ok()) {
             Some(p) => issuance::suggest_district(&state.db, p, &r.facility_address)
                 .await?
@@ -381,8 +382,10 @@ pub async fn panel(
         can_print_return: r.status == CaseStatus::Returned,
         can_override_due: may(Action::Edit) && user.role >= uketsuke_store::users::Role::Approver,
         voidable: if may(Action::Void) {
+            // Newest first.
             numbers
                 .iter()
+                .rev()
                 .filter(|n| n.status.is_live())
                 .map(|n| (n.id, n.code.clone()))
                 .collect()

@@ -5,8 +5,9 @@
 //! - [`list`] — `GET /cases`: the signed-in user's bureau's requests (only their
 //!   office's, if the account is limited to one), filtered by status, office, kind,
 //!   designation month, "answer due within N open days" and overdue; searched by
-//!   facility name (width, kana and spaces folded, as [`search_key`] does), by 受付番号
-//!   (or its prefix) and by phone (digits only); sorted and paged, 50 to a page.
+//!   facility name (width, kana and spaces folded, as [`search_key`] does), by 開設者
+//!   (width and spaces folded), by 受付番号 (or its prefix) and by phone (digits only);
+//!   sorted and paged, 50 to a page.
 //! - [`export`] — `GET /cases.xlsx` and `GET /cases.csv?encoding=utf8|sjis`: the same
 //!   view, every page, as a workbook or as CSV (UTF-8 with a BOM, or Shift_JIS as
 //!   Windows-31J).
@@ -71,6 +72,8 @@ pub struct ListParams {
     pub overdue: String,
     /// 名称 (any width, kana, spacing).
     pub name: String,
+    /// 開設者 (a person, or the 法人 and its representative; spaces ignored).
+    pub founder: String,
     /// 受付番号, whole or its beginning.
     pub code: String,
     /// 電話番号 (digits compared).
@@ -98,6 +101,9 @@ pub struct Filters {
     name_key: Option<String>,
     /// The name as typed, for links.
     name_raw: String,
+    founder: Option<String>,
+    /// The 開設者 as typed, for links.
+    founder_raw: String,
     code: Option<String>,
     phone: Option<String>,
     sort: SortKey,
@@ -165,6 +171,8 @@ impl Filters {
         };
         let overdue = !matches!(p.overdue.trim(), "" | "0" | "false");
         let name_key = Some(search_key(&p.name)).filter(|k| !k.is_empty());
+        let founder =
+            Some(uketsuke_store::cases::founder_key(&p.founder)).filter(|k| !k.is_empty());
         let code = match p.code.trim() {
             "" => None,
             c => {
@@ -208,6 +216,8 @@ impl Filters {
             overdue,
             name_key,
             name_raw: p.name.trim().to_owned(),
+            founder,
+            founder_raw: p.founder.trim().to_owned(),
             code,
             phone,
             sort,
@@ -237,6 +247,7 @@ impl Filters {
             due_within_limit: self.due_within.map(|n| calendar.add_open_days(today, n)),
             overdue: self.overdue,
             name_key: self.name_key.clone(),
+            founder: self.founder.clone(),
             code: self.code.clone(),
             phone: self.phone.clone(),
             sort: self.sort,
@@ -277,6 +288,9 @@ impl Filters {
         }
         if self.name_key.is_some() {
             pairs.push(("name", self.name_raw.clone()));
+        }
+        if self.founder.is_some() {
+            pairs.push(("founder", self.founder_raw.clone()));
         }
         if let Some(c) = &self.code {
             pairs.push(("code", c.clone()));
@@ -323,6 +337,9 @@ impl Filters {
         }
         if self.name_key.is_some() {
             parts.push(format!("名称に「{}」", self.name_raw));
+        }
+        if self.founder.is_some() {
+            parts.push(format!("開設者に「{}」", self.founder_raw));
         }
         if let Some(c) = &self.code {
             parts.push(format!("受付番号「{c}」から始まる"));

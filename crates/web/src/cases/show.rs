@@ -187,7 +187,7 @@ pub async fn case_page(
     let history = history_lines(&uketsuke_store::cases::history(db, &r, &numbers).await?);
 
     let due = effective_answer_due(&r);
-    let actions = crate::actions::panel(state, user, &r).await?;
+    let actions = crate::actions::panel(state, user, &r, &numbers, facility.as_ref()).await?;
     Ok(CasePage {
         actions,
         notice,
