@@ -203,6 +203,66 @@ impl TestApp {
         password
     }
 
+    /// Signs out whoever is signed in and signs in as `username` of `bureau`, creating
+    /// the account with `role` the first time.
+    pub async fn switch_to(&self, username: &str, role: &str, bureau: &str) {
+        let csrf = self.csrf("/dashboard").await;
+        if !csrf.is_empty() {
+            self.post_form("/logout", &[("csrf", csrf.as_str())]).await;
+        }
+        if uketsuke_store::users::find_by_username(&self.db, username)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            self.create_user(username, role, bureau).await;
+        }
+        self.login(username, &format!("pw-{username}-0123456789"))
+            .await;
+    }
+
+    /// Posts a form with the signed-in session's CSRF token.
+    pub async fn post_signed(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf("/dashboard").await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(path, &all).await
+    }
+
+    /// The request (case) `id` as stored.
+    pub async fn request(&self, id: i32) -> uketsuke_store::entities::reception_request::Model {
+        use sea_orm::EntityTrait;
+        uketsuke_store::entities::reception_request::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("request {id}"))
+    }
+
+    /// Calls the JSON API with a bearer token: the status and the JSON answer (null
+    /// when the answer is not JSON).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Signs in through the login form; panics unless it lands on the dashboard.
     pub async fn login(&self, username: &str, password: &str) {
         let response = self.try_login(username, password).await;

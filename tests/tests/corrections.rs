@@ -5,29 +5,13 @@
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Value, json};
+use serde_json::json;
 use uketsuke_store::audit::Actor;
-use uketsuke_store::entities::{audit_log, issued_number, reception_request};
+use uketsuke_store::entities::{audit_log, issued_number};
 use uketsuke_store::lifecycle::{CaseStatus, Decision, NumberStatus};
 use uketsuke_tests::TestApp;
 
 const BUREAU: &str = "kanto-shinetsu";
-
-async fn switch_to(app: &TestApp, username: &str, role: &str) {
-    let csrf = app.csrf("/dashboard").await;
-    if !csrf.is_empty() {
-        app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
-    }
-    if uketsuke_store::users::find_by_username(&app.db, username)
-        .await
-        .unwrap()
-        .is_none()
-    {
-        app.create_user(username, role, BUREAU).await;
-    }
-    app.login(username, &format!("pw-{username}-0123456789"))
-        .await;
-}
 
 /// The entry form's fields of a 医科 request in 東京都, with `extra` on top.
 fn entry_fields<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -63,21 +47,6 @@ async fn enter(app: &TestApp, name: &str, extra: &[(&str, &str)]) -> i32 {
         .unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = app.csrf("/dashboard").await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    app.post_form(path, &all).await
-}
-
-async fn case(app: &TestApp, id: i32) -> reception_request::Model {
-    reception_request::Entity::find_by_id(id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 async fn live_numbers(app: &TestApp, id: i32) -> Vec<issued_number::Model> {
     issued_number::Entity::find()
         .filter(issued_number::Column::RequestId.eq(id))
@@ -98,13 +67,13 @@ async fn correct(
     let page = app.get(&format!("/cases/{id}/edit")).await;
     assert_eq!(page.status(), 200, "the correction form opens");
     let html = page.text().await.unwrap();
-    let version = case(app, id).await.lock_version.to_string();
+    let version = app.request(id).await.lock_version.to_string();
     assert!(
         html.contains(&format!("name=\"version\" value=\"{version}\"")),
         "the form carries the version it shows"
     );
     let csrf = uketsuke_tests::csrf_of(&html);
-    let current = case(app, id).await;
+    let current = app.request(id).await;
     let designation = current.designation_date.format("%Y-%m-%d").to_string();
     let received = current.received_on.format("%Y-%m-%d").to_string();
     let kind = current.kind.as_str().to_owned();
@@ -143,30 +112,30 @@ async fn correct(
 }
 
 async fn to_issued(app: &TestApp, id: i32) {
-    switch_to(app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     assert_eq!(
-        post(app, &format!("/cases/{id}/propose"), &[("district", "4")])
+        app.post_signed(&format!("/cases/{id}/propose"), &[("district", "4")])
             .await
             .status(),
         303
     );
-    switch_to(app, "kessai", "approver").await;
+    app.switch_to("kessai", "approver", BUREAU).await;
     assert_eq!(
-        post(app, &format!("/cases/{id}/approve"), &[])
+        app.post_signed(&format!("/cases/{id}/approve"), &[])
             .await
             .status(),
         303
     );
-    switch_to(app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
 }
 
 #[tokio::test]
 async fn a_later_designation_date_keeps_the_number_and_moves_the_answer_due() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     let id = enter(&app, "訂正試験クリニック", &[]).await;
     to_issued(&app, id).await;
-    let before = case(&app, id).await;
+    let before = app.request(id).await;
     let number = live_numbers(&app, id).await;
     assert_eq!(number.len(), 1);
     assert_eq!(before.status, CaseStatus::Issued);
@@ -175,7 +144,7 @@ async fn a_later_designation_date_keeps_the_number_and_moves_the_answer_due() {
     let (status, html) = correct(&app, id, &[("designation_date", "令和9年6月1日")]).await;
     assert_eq!(status, 422);
     assert!(html.contains("訂正の理由を入力してください"), "{html}");
-    assert_eq!(case(&app, id).await, before);
+    assert_eq!(app.request(id).await, before);
 
     let (status, html) = correct(
         &app,
@@ -189,7 +158,7 @@ async fn a_later_designation_date_keeps_the_number_and_moves_the_answer_due() {
     .await;
     assert_eq!(status, 303, "{html}");
     assert!(html.contains("訂正を保存しました"));
-    let after = case(&app, id).await;
+    let after = app.request(id).await;
     assert_eq!(
         after.designation_date,
         NaiveDate::from_ymd_opt(2027, 6, 1).unwrap()
@@ -254,16 +223,16 @@ async fn a_later_designation_date_keeps_the_number_and_moves_the_answer_due() {
             .unwrap()
             .contains("他の職員が先に処理しました")
     );
-    assert_eq!(case(&app, id).await.lock_version, after.lock_version);
+    assert_eq!(app.request(id).await.lock_version, after.lock_version);
 }
 
 #[tokio::test]
 async fn a_change_of_kind_or_prefecture_asks_to_void_the_number_first() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     let id = enter(&app, "種別訂正医院", &[]).await;
     to_issued(&app, id).await;
-    let before = case(&app, id).await;
+    let before = app.request(id).await;
     let (status, html) = correct(&app, id, &[("kind", "dental"), ("reason", "種別の誤り")]).await;
     assert_eq!(status, 422);
     assert!(
@@ -282,15 +251,14 @@ async fn a_change_of_kind_or_prefecture_asks_to_void_the_number_first() {
     .await;
     assert_eq!(status, 422);
     assert!(html.contains("所在地の都道府県を変えると"), "{html}");
-    assert_eq!(case(&app, id).await, before, "nothing changed");
+    assert_eq!(app.request(id).await, before, "nothing changed");
 
     // Once the number is void the case is back at 受付済 and the kind can change.
     let number = live_numbers(&app, id).await.remove(0);
-    switch_to(&app, "kessai", "approver").await;
+    app.switch_to("kessai", "approver", BUREAU).await;
     let number_id = number.id.to_string();
     assert_eq!(
-        post(
-            &app,
+        app.post_signed(
             &format!("/cases/{id}/void-number"),
             &[("number_id", number_id.as_str()), ("reason", "種別の誤り")]
         )
@@ -298,12 +266,12 @@ async fn a_change_of_kind_or_prefecture_asks_to_void_the_number_first() {
         .status(),
         303
     );
-    switch_to(&app, "tanto", "clerk").await;
-    assert_eq!(case(&app, id).await.status, CaseStatus::Received);
+    app.switch_to("tanto", "clerk", BUREAU).await;
+    assert_eq!(app.request(id).await.status, CaseStatus::Received);
     let (status, _) = correct(&app, id, &[("kind", "dental"), ("reason", "種別の誤り")]).await;
     assert_eq!(status, 303);
     assert_eq!(
-        case(&app, id).await.kind,
+        app.request(id).await.kind,
         uketsuke_domain::RequestKind::Dental
     );
     // And the prefecture: the office follows it when none is chosen.
@@ -318,7 +286,7 @@ async fn a_change_of_kind_or_prefecture_asks_to_void_the_number_first() {
     )
     .await;
     assert_eq!(status, 303, "{html}");
-    let moved = case(&app, id).await;
+    let moved = app.request(id).await;
     let kanagawa = uketsuke_store::bureaus::office_id(&app.db, BUREAU, "kanagawa")
         .await
         .unwrap();
@@ -370,7 +338,7 @@ async fn a_change_of_kind_or_prefecture_asks_to_void_the_number_first() {
 #[tokio::test]
 async fn a_corrected_arrival_date_changes_the_verdict_and_never_lies_in_the_future() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     let today = uketsuke_domain::today_in_japan();
     // Designation next month, received today: past the 提出期限 (返戻相当).
     let designation = (today + chrono::Months::new(1))
@@ -384,7 +352,7 @@ async fn a_corrected_arrival_date_changes_the_verdict_and_never_lies_in_the_futu
         &[("designation_date", &designation)],
     )
     .await;
-    let late = case(&app, id).await;
+    let late = app.request(id).await;
     assert_eq!(late.decision, Decision::Return, "judged late on today");
     let arrived = (late.submission_deadline - chrono::TimeDelta::days(3))
         .format("%Y-%m-%d")
@@ -410,7 +378,7 @@ async fn a_corrected_arrival_date_changes_the_verdict_and_never_lies_in_the_futu
     )
     .await;
     assert_eq!(status, 303, "{html}");
-    let on_time = case(&app, id).await;
+    let on_time = app.request(id).await;
     assert_eq!(on_time.received_on.format("%Y-%m-%d").to_string(), arrived);
     assert_eq!(on_time.decision, Decision::Accept, "in time on its arrival");
     assert_eq!(on_time.reasons, json!([]));
@@ -419,7 +387,7 @@ async fn a_corrected_arrival_date_changes_the_verdict_and_never_lies_in_the_futu
 #[tokio::test]
 async fn a_correction_into_a_duplicate_is_refused() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     let _first = enter(&app, "重複訂正医院", &[]).await;
     let second = enter(&app, "重複訂正医院２", &[]).await;
     let (status, html) = correct(
@@ -430,21 +398,21 @@ async fn a_correction_into_a_duplicate_is_refused() {
     .await;
     assert_eq!(status, 422);
     assert!(html.contains("依頼が既にあります"), "{html}");
-    assert_eq!(case(&app, second).await.facility_name, "重複訂正医院２");
+    assert_eq!(app.request(second).await.facility_name, "重複訂正医院２");
 }
 
 #[tokio::test]
 async fn only_a_clerk_of_the_case_may_correct_it() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     let id = enter(&app, "権限訂正医院", &[]).await;
-    let before = case(&app, id).await;
-    switch_to(&app, "etsuran", "viewer").await;
+    let before = app.request(id).await;
+    app.switch_to("etsuran", "viewer", BUREAU).await;
     let page = app.get(&format!("/cases/{id}/edit")).await;
     uketsuke_tests::assert_refused(page, &uketsuke_tests::refusal::role("担当")).await;
     let mut fields = vec![("version", "0")];
     fields.extend(entry_fields("権限訂正医院", &[("reason", "試験")]));
-    let refused = post(&app, &format!("/cases/{id}/edit"), &fields).await;
+    let refused = app.post_signed(&format!("/cases/{id}/edit"), &fields).await;
     uketsuke_tests::assert_refused(refused, &uketsuke_tests::refusal::role("担当")).await;
     // Another bureau: not found.
     let csrf = app.csrf("/dashboard").await;
@@ -453,7 +421,7 @@ async fn only_a_clerk_of_the_case_may_correct_it() {
     app.login("kyushu-tanto", &password).await;
     assert_eq!(app.get(&format!("/cases/{id}/edit")).await.status(), 404);
     assert_eq!(
-        post(&app, &format!("/cases/{id}/edit"), &fields)
+        app.post_signed(&format!("/cases/{id}/edit"), &fields)
             .await
             .status(),
         404
@@ -461,26 +429,7 @@ async fn only_a_clerk_of_the_case_may_correct_it() {
     // Without the form's token: refused.
     let response = app.post_form(&format!("/cases/{id}/edit"), &fields).await;
     uketsuke_tests::assert_refused(response, uketsuke_tests::refusal::CSRF).await;
-    assert_eq!(case(&app, id).await, before);
-}
-
-async fn api(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.base_url))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    assert_eq!(app.request(id).await, before);
 }
 
 async fn token(app: &TestApp, username: &str, role: &str, bureau: &str) -> String {
@@ -497,39 +446,39 @@ async fn the_api_corrects_only_the_fields_given() {
     let clerk = token(&app, "api-tanto", "clerk", BUREAU).await;
     // A 受付日 after today is refused at entry too.
     let tomorrow = uketsuke_domain::today_in_japan() + chrono::TimeDelta::days(1);
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/requests",
-        &clerk,
-        Some(json!({
-            "kind": "歯科",
-            "facility_name": "API未来歯科",
-            "facility_address": "東京都新宿区西新宿2-8-1",
-            "designation_date": "令和9年4月1日",
-            "founder_name": "厚生 花子",
-            "contact_phone": "03-5321-1111",
-            "received_on": tomorrow.format("%Y-%m-%d").to_string(),
-        })),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/requests",
+            &clerk,
+            Some(json!({
+                "kind": "歯科",
+                "facility_name": "API未来歯科",
+                "facility_address": "東京都新宿区西新宿2-8-1",
+                "designation_date": "令和9年4月1日",
+                "founder_name": "厚生 花子",
+                "contact_phone": "03-5321-1111",
+                "received_on": tomorrow.format("%Y-%m-%d").to_string(),
+            })),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], json!("received_on"));
-    let (status, created) = api(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/requests",
-        &clerk,
-        Some(json!({
-            "kind": "歯科",
-            "facility_name": "API訂正歯科",
-            "facility_address": "東京都新宿区西新宿2-8-1",
-            "designation_date": "令和9年4月1日",
-            "founder_name": "厚生 花子",
-            "contact_phone": "03-5321-1111",
-        })),
-    )
-    .await;
+    let (status, created) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/requests",
+            &clerk,
+            Some(json!({
+                "kind": "歯科",
+                "facility_name": "API訂正歯科",
+                "facility_address": "東京都新宿区西新宿2-8-1",
+                "designation_date": "令和9年4月1日",
+                "founder_name": "厚生 花子",
+                "contact_phone": "03-5321-1111",
+            })),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["retroactive"], json!(false));
@@ -539,43 +488,43 @@ async fn the_api_corrects_only_the_fields_given() {
     );
     let path = format!("/api/v1/requests/{id}");
     // Without a version or a reason: 422 naming the field.
-    let (status, body) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &clerk,
-        Some(json!({"reason": "試験", "designation_date": "2027-06-01"})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &clerk,
+            Some(json!({"reason": "試験", "designation_date": "2027-06-01"})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(
         body["error"]["fields"][0]["field"],
         json!("version"),
         "{body}"
     );
-    let (status, body) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &clerk,
-        Some(json!({"version": created["version"], "designation_date": "2027-06-01"})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &clerk,
+            Some(json!({"version": created["version"], "designation_date": "2027-06-01"})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(body.to_string().contains("reason"), "{body}");
-    let (status, body) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &clerk,
-        Some(json!({
-            "version": created["version"],
-            "reason": "指定希望日の変更",
-            "designation_date": "令和9年6月1日",
-            "retroactive": true,
-        })),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &clerk,
+            Some(json!({
+                "version": created["version"],
+                "reason": "指定希望日の変更",
+                "designation_date": "令和9年6月1日",
+                "retroactive": true,
+            })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["designation_date"], json!("2027-06-01"));
     assert_eq!(body["retroactive"], json!(true));
@@ -588,45 +537,45 @@ async fn the_api_corrects_only_the_fields_given() {
     assert_eq!(body["facility"]["name"], json!("API訂正歯科"), "untouched");
     assert_eq!(body["kind"], json!("dental"), "untouched");
     // The same version again: someone was first.
-    let (status, body) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &clerk,
-        Some(json!({"version": created["version"], "reason": "二重", "reply_name": "x"})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &clerk,
+            Some(json!({"version": created["version"], "reason": "二重", "reply_name": "x"})),
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
     // A viewer may not; another bureau does not see it.
     let viewer = token(&app, "api-etsuran", "viewer", BUREAU).await;
-    let (status, _) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &viewer,
-        Some(json!({"version": 1, "reason": "試験"})),
-    )
-    .await;
+    let (status, _) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &viewer,
+            Some(json!({"version": 1, "reason": "試験"})),
+        )
+        .await;
     assert_eq!(status, 403);
     let other = token(&app, "api-kyushu", "clerk", "kyushu").await;
-    let (status, _) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &other,
-        Some(json!({"version": 1, "reason": "試験"})),
-    )
-    .await;
+    let (status, _) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &other,
+            Some(json!({"version": 1, "reason": "試験"})),
+        )
+        .await;
     assert_eq!(status, 404);
     // An unknown key is refused, not silently ignored.
-    let (status, _) = api(
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        &clerk,
-        Some(json!({"version": 1, "reason": "試験", "designation": "2027-06-01"})),
-    )
-    .await;
+    let (status, _) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            &clerk,
+            Some(json!({"version": 1, "reason": "試験", "designation": "2027-06-01"})),
+        )
+        .await;
     assert_eq!(status, 422);
     let history: Vec<String> = audit_log::Entity::find()
         .filter(audit_log::Column::EntityId.eq(id.to_string()))

@@ -20,22 +20,6 @@ use uketsuke_tests::TestApp;
 const BUREAU: &str = "kanto-shinetsu";
 const ADDRESS: &str = "東京都港区芝公園4-2-8";
 
-async fn switch_to(app: &TestApp, username: &str, role: &str) {
-    let csrf = app.csrf("/dashboard").await;
-    if !csrf.is_empty() {
-        app.post_form("/logout", &[("csrf", csrf.as_str())]).await;
-    }
-    if uketsuke_store::users::find_by_username(&app.db, username)
-        .await
-        .unwrap()
-        .is_none()
-    {
-        app.create_user(username, role, BUREAU).await;
-    }
-    app.login(username, &format!("pw-{username}-0123456789"))
-        .await;
-}
-
 async fn enter(app: &TestApp, name: &str, kind: &str, address: &str) -> i32 {
     enter_for(app, name, kind, address, "医療法人社団 あおば会").await
 }
@@ -68,21 +52,6 @@ async fn enter_for(app: &TestApp, name: &str, kind: &str, address: &str, founder
         .unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = app.csrf("/dashboard").await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    app.post_form(path, &all).await
-}
-
-async fn case(app: &TestApp, id: i32) -> reception_request::Model {
-    reception_request::Entity::find_by_id(id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 async fn number(app: &TestApp, id: i32) -> issued_number::Model {
     let mut live: Vec<_> = issued_number::Entity::find()
         .filter(issued_number::Column::RequestId.eq(id))
@@ -107,7 +76,7 @@ fn version(model: &reception_request::Model) -> String {
 #[tokio::test]
 async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_with_each_other() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     // A number of each kind already taken in district 04, so that each kind's next free
     // number is its own: 医科 0001 is taken, 歯科 0001 is not.
     let medical_first = enter_for(
@@ -118,8 +87,7 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
         "医療法人 しば会",
     )
     .await;
-    post(
-        &app,
+    app.post_signed(
         &format!("/cases/{medical_first}/propose"),
         &[("district", "4")],
     )
@@ -142,38 +110,38 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
     assert!(!html.contains(&format!("受付ID {medical_first} ")));
 
     // Refusals, each told plainly and changing nothing.
-    let d = case(&app, dental).await;
+    let d = app.request(dental).await;
     for (sibling, says) in [
         (pharmacy.to_string(), "医科と歯科の依頼の組だけです"),
         (dental.to_string(), "同じ依頼どうしは関連付けられません"),
         ("999999".to_owned(), "見つかりません"),
         ("あ".to_owned(), "受付ID（数字）を入力してください"),
     ] {
-        let response = post(
-            &app,
-            &format!("/cases/{dental}/link"),
-            &[("version", &version(&d)), ("sibling_id", &sibling)],
-        )
-        .await;
+        let response = app
+            .post_signed(
+                &format!("/cases/{dental}/link"),
+                &[("version", &version(&d)), ("sibling_id", &sibling)],
+            )
+            .await;
         assert_eq!(response.status(), 422, "{sibling}");
         assert!(response.text().await.unwrap().contains(says), "{says}");
     }
-    assert_eq!(case(&app, dental).await, d);
+    assert_eq!(app.request(dental).await, d);
 
     // Linked from the offer (全角 digits are fine when typed).
     let typed = uketsuke_domain::normalize_width(&medical.to_string())
         .chars()
         .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
         .collect::<String>();
-    let response = post(
-        &app,
-        &format!("/cases/{dental}/link"),
-        &[("version", &version(&d)), ("sibling_id", &typed)],
-    )
-    .await;
+    let response = app
+        .post_signed(
+            &format!("/cases/{dental}/link"),
+            &[("version", &version(&d)), ("sibling_id", &typed)],
+        )
+        .await;
     assert_eq!(response.status(), 303);
-    assert_eq!(case(&app, dental).await.sibling_id, Some(medical));
-    assert_eq!(case(&app, medical).await.sibling_id, Some(dental));
+    assert_eq!(app.request(dental).await.sibling_id, Some(medical));
+    assert_eq!(app.request(medical).await.sibling_id, Some(dental));
     let html = app.follow(response).await.text().await.unwrap();
     assert!(html.contains("「併設の関連付け」を記録しました"));
     assert!(html.contains(&format!(
@@ -193,16 +161,16 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
         assert_eq!(linked.len(), 1, "both sides are audited");
     }
     // Linking again is refused.
-    let d = case(&app, dental).await;
-    let again = post(
-        &app,
-        &format!("/cases/{dental}/link"),
-        &[
-            ("version", &version(&d)),
-            ("sibling_id", &medical.to_string()),
-        ],
-    )
-    .await;
+    let d = app.request(dental).await;
+    let again = app
+        .post_signed(
+            &format!("/cases/{dental}/link"),
+            &[
+                ("version", &version(&d)),
+                ("sibling_id", &medical.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(again.status(), 422);
     assert!(
         again
@@ -228,15 +196,12 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
         peek(FeeSchedule::Medical).await.unwrap(),
         peek(FeeSchedule::Dental).await.unwrap(),
     );
-    let response = post(
-        &app,
-        &format!("/cases/{dental}/propose"),
-        &[("district", "4")],
-    )
-    .await;
+    let response = app
+        .post_signed(&format!("/cases/{dental}/propose"), &[("district", "4")])
+        .await;
     assert_eq!(response.status(), 303);
-    assert_eq!(case(&app, medical).await.status, CaseStatus::Proposed);
-    assert_eq!(case(&app, dental).await.status, CaseStatus::Proposed);
+    assert_eq!(app.request(medical).await.status, CaseStatus::Proposed);
+    assert_eq!(app.request(dental).await.status, CaseStatus::Proposed);
     let (m, d) = (number(&app, medical).await, number(&app, dental).await);
     let (mc, dc) = (
         InstitutionCode::parse(&m.code).unwrap(),
@@ -256,14 +221,14 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
     assert!(!m.combined_dental && !d.combined_dental);
 
     // Approved together by another person.
-    switch_to(&app, "kessai", "approver").await;
+    app.switch_to("kessai", "approver", BUREAU).await;
     assert_eq!(
-        post(&app, &format!("/cases/{medical}/approve"), &[])
+        app.post_signed(&format!("/cases/{medical}/approve"), &[])
             .await
             .status(),
         303
     );
-    assert_eq!(case(&app, dental).await.status, CaseStatus::Issued);
+    assert_eq!(app.request(dental).await.status, CaseStatus::Issued);
     assert_eq!(number(&app, dental).await.status, NumberStatus::Approved);
 
     // In the 一覧表 each row carries the other's 7-digit number.
@@ -282,7 +247,7 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
     let rows = uketsuke_store::views::list_rows(
         &app.db,
         &session,
-        &[case(&app, medical).await, case(&app, dental).await],
+        &[app.request(medical).await, app.request(dental).await],
     )
     .await
     .unwrap();
@@ -291,32 +256,32 @@ async fn a_pair_is_offered_linked_proposed_together_with_two_numbers_and_listed_
     assert_eq!(rows[1].combined_code.as_deref(), Some(&m.code[3..]));
 
     // Unlinking clears both sides; the numbers stay.
-    switch_to(&app, "tanto", "clerk").await;
-    let md = case(&app, medical).await;
-    let response = post(
-        &app,
-        &format!("/cases/{medical}/unlink"),
-        &[("version", &version(&md))],
-    )
-    .await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
+    let md = app.request(medical).await;
+    let response = app
+        .post_signed(
+            &format!("/cases/{medical}/unlink"),
+            &[("version", &version(&md))],
+        )
+        .await;
     assert_eq!(response.status(), 303);
-    assert_eq!(case(&app, medical).await.sibling_id, None);
-    assert_eq!(case(&app, dental).await.sibling_id, None);
+    assert_eq!(app.request(medical).await.sibling_id, None);
+    assert_eq!(app.request(dental).await.sibling_id, None);
     let html = app.follow(response).await.text().await.unwrap();
     assert!(html.contains("併設の関連付けを解除しました"));
     assert_eq!(number(&app, medical).await.code, m.code);
     // A viewer may neither link nor unlink.
-    switch_to(&app, "etsuran", "viewer").await;
-    let md = case(&app, medical).await;
-    let refused = post(
-        &app,
-        &format!("/cases/{medical}/link"),
-        &[
-            ("version", &version(&md)),
-            ("sibling_id", &dental.to_string()),
-        ],
-    )
-    .await;
+    app.switch_to("etsuran", "viewer", BUREAU).await;
+    let md = app.request(medical).await;
+    let refused = app
+        .post_signed(
+            &format!("/cases/{medical}/link"),
+            &[
+                ("version", &version(&md)),
+                ("sibling_id", &dental.to_string()),
+            ],
+        )
+        .await;
     uketsuke_tests::assert_refused(refused, &uketsuke_tests::refusal::role("担当")).await;
 }
 
@@ -341,13 +306,13 @@ async fn caller(app: &TestApp, username: &str) -> Caller {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_clerks_linking_one_case_at_once_give_one_pair() {
     let app = TestApp::spawn().await;
-    switch_to(&app, "tanto", "clerk").await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
     let (a, b) = (caller(&app, "tanto-a").await, caller(&app, "tanto-b").await);
     for round in 0..4 {
         let dental = enter(&app, &format!("競合歯科{round}"), "dental", ADDRESS).await;
         let m1 = enter(&app, &format!("競合医科{round}"), "medical", ADDRESS).await;
         let m2 = enter(&app, &format!("競合医科{round}B"), "medical", ADDRESS).await;
-        let seen = case(&app, dental).await.lock_version;
+        let seen = app.request(dental).await.lock_version;
         let barrier = Arc::new(Barrier::new(2));
         let run = |who: Caller, sibling_id: i32| {
             let (db, barrier) = (app.db.clone(), barrier.clone());
@@ -369,32 +334,13 @@ async fn two_clerks_linking_one_case_at_once_give_one_pair() {
                 .any(|r| matches!(r, Err(StoreError::Conflict))),
             "the other is told someone was first: {results:?}"
         );
-        let d = case(&app, dental).await;
+        let d = app.request(dental).await;
         let winner = d.sibling_id.expect("linked");
-        assert_eq!(case(&app, winner).await.sibling_id, Some(dental));
+        assert_eq!(app.request(winner).await.sibling_id, Some(dental));
         let loser = if winner == m1 { m2 } else { m1 };
-        assert_eq!(case(&app, loser).await.sibling_id, None);
+        assert_eq!(app.request(loser).await.sibling_id, None);
         assert_eq!(d.lock_version, seen + 1);
     }
-}
-
-async fn api(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.base_url))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]
@@ -407,90 +353,90 @@ async fn the_api_offers_links_and_unlinks_a_pair() {
             .unwrap();
     let mut ids = Vec::new();
     for kind in ["医科", "歯科"] {
-        let (status, body) = api(
-            &app,
-            reqwest::Method::POST,
-            "/api/v1/requests",
-            &token,
-            Some(json!({
-                "kind": kind,
-                "facility_name": format!("みなと{kind}"),
-                "facility_address": ADDRESS,
-                "designation_date": "2027-04-01",
-                "corporation_name": "医療法人社団 みなと会",
-                "contact_phone": "03-5321-1111",
-            })),
-        )
-        .await;
+        let (status, body) = app
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/requests",
+                &token,
+                Some(json!({
+                    "kind": kind,
+                    "facility_name": format!("みなと{kind}"),
+                    "facility_address": ADDRESS,
+                    "designation_date": "2027-04-01",
+                    "corporation_name": "医療法人社団 みなと会",
+                    "contact_phone": "03-5321-1111",
+                })),
+            )
+            .await;
         assert_eq!(status, 201, "{body}");
         ids.push(body["id"].as_i64().unwrap());
     }
     let (medical, dental) = (ids[0], ids[1]);
-    let (_, body) = api(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/requests/{dental}"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, body) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/requests/{dental}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(body["pair_candidates"], json!([medical]), "same address");
     assert_eq!(body["sibling_id"], Value::Null);
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/requests/{dental}/link"),
-        &token,
-        Some(json!({"version": body["version"]})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{dental}/link"),
+            &token,
+            Some(json!({"version": body["version"]})),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], json!("sibling_id"));
-    let (_, current) = api(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/requests/{dental}"),
-        &token,
-        None,
-    )
-    .await;
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/requests/{dental}/link"),
-        &token,
-        Some(json!({"version": current["version"], "sibling_id": medical})),
-    )
-    .await;
+    let (_, current) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/requests/{dental}"),
+            &token,
+            None,
+        )
+        .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{dental}/link"),
+            &token,
+            Some(json!({"version": current["version"], "sibling_id": medical})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["sibling_id"], json!(medical));
     assert_eq!(body["pair_candidates"], json!([]));
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/requests/{medical}/unlink"),
-        &token,
-        Some(json!({"version": 0})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{medical}/unlink"),
+            &token,
+            Some(json!({"version": 0})),
+        )
+        .await;
     assert_eq!(status, 409, "a stale version: {body}");
-    let (_, m) = api(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/requests/{medical}"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, m) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/requests/{medical}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(m["sibling_id"], json!(dental));
-    let (status, body) = api(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/requests/{medical}/unlink"),
-        &token,
-        Some(json!({"version": m["version"]})),
-    )
-    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{medical}/unlink"),
+            &token,
+            Some(json!({"version": m["version"]})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["sibling_id"], Value::Null);
     assert_eq!(body["pair_candidates"], json!([dental]), "offered again");
