@@ -86,7 +86,7 @@ pub struct NewJob<'a> {
     pub user_id: i32,
     pub bureau_id: &'a str,
     pub file_name: &'a str,
-    pub scope: &'a str,
+    pub scope: import_job::ImportScope,
     /// The day the paper arrived (受付日).
     pub received_on: chrono::NaiveDate,
     /// The requests (by their index in the file's order) marked 遡及指定.
@@ -136,7 +136,7 @@ pub async fn start<C: ConnectionTrait>(conn: &C, job: &NewJob<'_>) -> Result<Sta
         user_id: Set(job.user_id),
         bureau_id: Set(job.bureau_id.to_owned()),
         file_name: Set(job.file_name.to_owned()),
-        scope: Set(job.scope.to_owned()),
+        scope: Set(job.scope),
         received_on: Set(job.received_on),
         retroactive_rows: Set(rows_text(job.retroactive)),
         total: Set(total),

@@ -416,62 +416,50 @@ fn office_for(offices: &[crate::entities::office::Model], prefecture: &str) -> O
     }
 }
 
-/// The fields of a request that come from its 別紙1, as stored.
-pub struct RequestFields {
-    form: RequestForm,
-}
-
-impl RequestFields {
-    pub fn of(form: &RequestForm) -> Self {
-        RequestFields { form: form.clone() }
-    }
-
-    /// Sets the form's fields on a request row (new or corrected).
-    pub fn set(&self, r: &mut reception_request::ActiveModel) {
-        let form = &self.form;
-        let (founder_name, corporation, title, representative) = match &form.founder {
-            Founder::Person { name } => (Some(name.clone()), None, None, None),
-            Founder::Corporation {
-                name,
-                representative_title,
-                representative_name,
-            } => (
-                None,
-                Some(name.clone()),
-                representative_title.clone(),
-                representative_name.clone(),
-            ),
-        };
-        r.kind = Set(form.kind);
-        r.designation_date = Set(form.designation_date);
-        r.request_date = Set(form.request_date);
-        r.reply_postal_code = Set(form.reply_postal_code.as_ref().map(|p| p.to_string()));
-        r.reply_address = Set(form.reply_address.clone().unwrap_or_default());
-        r.reply_name = Set(form.reply_name.clone().unwrap_or_default());
-        r.facility_name = Set(form.facility_name.clone());
-        r.facility_postal_code = Set(form.facility_postal_code.as_ref().map(|p| p.to_string()));
-        r.facility_address = Set(form.facility_address.clone());
-        r.founder_kind = Set(if founder_name.is_some() {
-            FounderKind::Person
-        } else {
-            FounderKind::Corporation
-        });
-        r.founder_name = Set(founder_name);
-        r.corporation_name = Set(corporation);
-        r.representative_title = Set(title);
-        r.representative_name = Set(representative);
-        r.registration_number = Set(form.founder_registration.clone());
-        r.contact_phone = Set(form.contact_phone.to_string());
-    }
+/// Sets the fields of a request that come from its 別紙1 on a request row (new or
+/// corrected), as stored.
+pub fn set_form_fields(r: &mut reception_request::ActiveModel, form: &RequestForm) {
+    let (founder_name, corporation, title, representative) = match &form.founder {
+        Founder::Person { name } => (Some(name.clone()), None, None, None),
+        Founder::Corporation {
+            name,
+            representative_title,
+            representative_name,
+        } => (
+            None,
+            Some(name.clone()),
+            representative_title.clone(),
+            representative_name.clone(),
+        ),
+    };
+    r.kind = Set(form.kind);
+    r.designation_date = Set(form.designation_date);
+    r.request_date = Set(form.request_date);
+    r.reply_postal_code = Set(form.reply_postal_code.as_ref().map(|p| p.to_string()));
+    r.reply_address = Set(form.reply_address.clone().unwrap_or_default());
+    r.reply_name = Set(form.reply_name.clone().unwrap_or_default());
+    r.facility_name = Set(form.facility_name.clone());
+    r.facility_postal_code = Set(form.facility_postal_code.as_ref().map(|p| p.to_string()));
+    r.facility_address = Set(form.facility_address.clone());
+    r.founder_kind = Set(if founder_name.is_some() {
+        FounderKind::Person
+    } else {
+        FounderKind::Corporation
+    });
+    r.founder_name = Set(founder_name);
+    r.corporation_name = Set(corporation);
+    r.representative_title = Set(title);
+    r.representative_name = Set(representative);
+    r.registration_number = Set(form.founder_registration.clone());
+    r.contact_phone = Set(form.contact_phone.to_string());
 }
 
 /// A 受付日 must not be after today (in Japan): paper cannot arrive tomorrow.
 pub fn check_received(received: NaiveDate, today: NaiveDate) -> Result<(), String> {
     if received > today {
         Err(format!(
-            "受付日（{}）が今日（{}）より後です。依頼書が届いた日を入力してください",
-            uketsuke_domain::format_wareki(received),
-            uketsuke_domain::format_wareki(today)
+            "受付日（{}）が未来の日付です。書類が届いた日を入力してください。",
+            uketsuke_domain::format_wareki(received)
         ))
     } else {
         Ok(())
@@ -503,6 +491,6 @@ fn request_row(
         warnings: Set(requests::texts(&verdict.warnings)),
         ..Default::default()
     };
-    RequestFields::of(form).set(&mut row);
+    set_form_fields(&mut row, form);
     row
 }

@@ -346,6 +346,8 @@ pub struct Panel {
     pub can_unlink: bool,
     /// The other kind's open requests that look like the same facility: (id, label).
     pub pair_candidates: Vec<(i32, String)>,
+    /// The kind a 併設 partner has (歯科 for a 医科 case, and the reverse).
+    pub partner_kind: &'static str,
 }
 
 /// The actions panel of a case: what the transition table allows the user's role
@@ -400,6 +402,10 @@ pub async fn panel(
                 uketsuke_domain::RequestKind::Medical | uketsuke_domain::RequestKind::Dental
             ),
         can_unlink: may(Action::Link) && r.sibling_id.is_some(),
+        partner_kind: match r.kind {
+            uketsuke_domain::RequestKind::Medical => uketsuke_domain::RequestKind::Dental.label(),
+            _ => uketsuke_domain::RequestKind::Medical.label(),
+        },
         pair_candidates: if may(Action::Link) {
             uketsuke_store::cases::pair_candidates(&state.db, &user.scope(), r)
                 .await?

@@ -401,12 +401,7 @@ pub fn received_on(text: &str) -> Result<chrono::NaiveDate, String> {
     }
     let day = uketsuke_domain::parse_date(text)
         .map_err(|e| format!("受付日「{}」を読み取れません。{e}", text.trim()))?;
-    if day > today {
-        return Err(format!(
-            "受付日（{}）が未来の日付です。書類が届いた日を入力してください。",
-            format_wareki(day)
-        ));
-    }
+    intake::check_received(day, today)?;
     Ok(day)
 }
 
@@ -437,11 +432,7 @@ pub async fn confirm(
                 .to_owned(),
         ));
     };
-    let scope = if form.scope == "valid" {
-        "valid"
-    } else {
-        "all"
-    };
+    let scope = uketsuke_store::entities::import_job::ImportScope::from_form(&form.scope);
     let received = received_on(&form.received_on).map_err(Error::Unprocessable)?;
     crate::imports::run(&state, &user, upload, scope, received, &form.retroactive()).await
 }

@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use uketsuke_domain::{RequestForm, format_wareki};
 use uketsuke_store::audit::Actor;
-use uketsuke_store::entities::{import_job, upload};
+use uketsuke_store::entities::import_job::{self, ImportScope};
+use uketsuke_store::entities::upload;
 use uketsuke_store::imports::{self, JobState, SavedRequest};
 use uketsuke_store::intake::{self, Intake};
 
@@ -65,7 +66,7 @@ pub async fn run(
     state: &AppState,
     user: &CurrentUser,
     upload: upload::Model,
-    scope: &str,
+    scope: ImportScope,
     received_on: chrono::NaiveDate,
     retroactive: &[usize],
 ) -> Result<Response, Error> {
@@ -155,7 +156,7 @@ async fn read_and_save(
         .await
         .map_err(|e| e.to_string())?;
     let outcome = outcome.map_err(|e| e.to_string())?;
-    if !outcome.problems.is_empty() && job.scope != "valid" {
+    if !outcome.problems.is_empty() && job.scope != ImportScope::Valid {
         return Err("問題のあるファイルは登録しませんでした。問題を直して取り込み直すか、正しい依頼だけを登録してください。".to_owned());
     }
     let forms: Vec<RequestForm> = outcome.items.into_iter().map(|item| item.value).collect();

@@ -11,7 +11,7 @@ pub struct Model {
     pub user_id: i32,
     pub bureau_id: String,
     pub file_name: String,
-    pub scope: String,
+    pub scope: ImportScope,
     /// The day the paper arrived (受付日), for every request of the file.
     pub received_on: Date,
     /// The indexes (in the file's order) of the requests marked 遡及指定 on the
@@ -45,3 +45,33 @@ pub enum ImportStatus {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a job saves of its file: all of it (refused when it has problems), or only its
+/// valid requests, as the clerk chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ImportScope {
+    #[sea_orm(string_value = "all")]
+    All,
+    #[sea_orm(string_value = "valid")]
+    Valid,
+}
+
+impl ImportScope {
+    /// The value of the confirmation form's `scope` field: `valid`, else all.
+    pub fn from_form(value: &str) -> Self {
+        if value == "valid" {
+            ImportScope::Valid
+        } else {
+            ImportScope::All
+        }
+    }
+
+    /// The form value (`all`, `valid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportScope::All => "all",
+            ImportScope::Valid => "valid",
+        }
+    }
+}

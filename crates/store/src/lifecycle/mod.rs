@@ -811,14 +811,12 @@ async fn correct(
         .await?;
     }
     let keeps_override = c.form.designation_date == case.designation_date;
-    let form = &c.form;
-    let fields = intake::RequestFields::of(form);
     write(
         txn,
         case,
         "request.correct",
         |r| {
-            fields.set(r);
+            intake::set_form_fields(r, &c.form);
             r.office_id = Set(office_id);
             r.received_on = Set(c.received_on);
             r.retroactive = Set(c.retroactive);

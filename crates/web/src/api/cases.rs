@@ -250,6 +250,59 @@ pub(super) async fn load(state: &AppState, user: &ApiUser, id: i32) -> Result<Ca
         .ok_or_else(ApiError::not_found)
 }
 
+/// The form's fields and 受付日 read as the entry form reads them; each problem is
+/// added to `problems`.
+fn read_form(
+    fields: &Fields,
+    received_on: &str,
+    problems: &mut Vec<FieldError>,
+) -> (Option<uketsuke_domain::RequestForm>, Option<NaiveDate>) {
+    let form = match new_request::parse(fields) {
+        Ok(form) => Some(form),
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|(field, message)| FieldError {
+                field: field.to_owned(),
+                message,
+            }));
+            None
+        }
+    };
+    // Today when not given; never after today.
+    let received = match new_request::received_on(received_on) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            problems.push(FieldError {
+                field: "received_on".into(),
+                message,
+            });
+            None
+        }
+    };
+    (form, received)
+}
+
+/// The office named by its code in the bureau's settings (none when no code is given);
+/// an unknown code is added to `problems`.
+async fn office_by_code(
+    state: &AppState,
+    bureau_id: &str,
+    code: Option<&str>,
+    problems: &mut Vec<FieldError>,
+) -> Result<Option<i32>, ApiError> {
+    let code = code.map(str::trim).unwrap_or_default();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let found = uketsuke_store::bureaus::office_id(&state.db, bureau_id, code).await?;
+    if found.is_none() {
+        problems.push(FieldError {
+            field: "office".into(),
+            message: format!("事務所「{code}」はこの局の設定にありません"),
+        });
+    }
+    Ok(found)
+}
+
 /// Enter a request (担当).
 #[utoipa::path(
     post,
@@ -295,45 +348,17 @@ pub async fn create(
         ..Fields::default()
     };
     let mut problems: Vec<FieldError> = Vec::new();
-    let form = match new_request::parse(&fields) {
-        Ok(form) => Some(form),
-        Err(errors) => {
-            problems.extend(errors.into_iter().map(|(field, message)| FieldError {
-                field: field.to_owned(),
-                message,
-            }));
-            None
-        }
-    };
-    // Today when not given; never after today.
-    let received = match new_request::received_on(input.received_on.as_deref().unwrap_or("")) {
-        Ok(d) => Some(d),
-        Err(message) => {
-            problems.push(FieldError {
-                field: "received_on".into(),
-                message,
-            });
-            None
-        }
-    };
+    let (form, received) = read_form(
+        &fields,
+        input.received_on.as_deref().unwrap_or(""),
+        &mut problems,
+    );
     let bureau = state
         .bureau(&user.user.bureau_id)
         .ok_or_else(ApiError::not_found)?;
-    let office_id = match (user.user.office_id, input.office.as_deref().map(str::trim)) {
-        (Some(own), _) => Some(own),
-        (None, None | Some("")) => None,
-        (None, Some(code)) => {
-            match uketsuke_store::bureaus::office_id(&state.db, &bureau.id, code).await? {
-                Some(id) => Some(id),
-                None => {
-                    problems.push(FieldError {
-                        field: "office".into(),
-                        message: format!("事務所「{code}」はこの局の設定にありません"),
-                    });
-                    None
-                }
-            }
-        }
+    let office_id = match user.user.office_id {
+        Some(own) => Some(own),
+        None => office_by_code(&state, &bureau.id, input.office.as_deref(), &mut problems).await?,
     };
     if let Some(form) = &form
         && let Err(message) = intake::place(&form.facility_address, bureau)
@@ -565,26 +590,7 @@ pub async fn correct(
         f.retroactive = if retroactive { "1" } else { "" }.to_owned();
     }
     let mut problems: Vec<FieldError> = Vec::new();
-    let form = match new_request::parse(&f) {
-        Ok(form) => Some(form),
-        Err(errors) => {
-            problems.extend(errors.into_iter().map(|(field, message)| FieldError {
-                field: field.to_owned(),
-                message,
-            }));
-            None
-        }
-    };
-    let received = match new_request::received_on(&f.received_on) {
-        Ok(d) => Some(d),
-        Err(message) => {
-            problems.push(FieldError {
-                field: "received_on".into(),
-                message,
-            });
-            None
-        }
-    };
+    let (form, received) = read_form(&f, &f.received_on, &mut problems);
     let reason = b.reason.clone().unwrap_or_default();
     if reason.trim().is_empty() {
         problems.push(FieldError {
@@ -598,18 +604,7 @@ pub async fn correct(
     let office_id = match (user.user.office_id, b.office.as_deref().map(str::trim)) {
         (Some(own), _) => Some(own),
         (None, None | Some("")) => view.case.office_id,
-        (None, Some(code)) => {
-            match uketsuke_store::bureaus::office_id(&state.db, &bureau.id, code).await? {
-                Some(id) => Some(id),
-                None => {
-                    problems.push(FieldError {
-                        field: "office".into(),
-                        message: format!("事務所「{code}」はこの局の設定にありません"),
-                    });
-                    None
-                }
-            }
-        }
+        (None, code) => office_by_code(&state, &bureau.id, code, &mut problems).await?,
     };
     let (Some(form), Some(received), true) = (form, received, problems.is_empty()) else {
         return Err(ApiError::fields(problems));
