@@ -590,3 +590,56 @@ async fn the_api_corrects_only_the_fields_given() {
     assert_eq!(history, ["request.create", "request.correct"]);
     let _ = NumberStatus::Proposed;
 }
+
+/// The same correction sent by two clerks' API tokens at once, on the version both
+/// read: exactly one is applied, the other gets 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_clerks_correcting_through_the_api_at_once_one_wins() {
+    let app = TestApp::spawn().await;
+    let (a, b) = (
+        token(&app, "api-tanto-a", "clerk", BUREAU).await,
+        token(&app, "api-tanto-b", "clerk", BUREAU).await,
+    );
+    for round in 0..4 {
+        let (status, created) = app
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/requests",
+                &a,
+                Some(json!({
+                    "kind": "医科",
+                    "facility_name": format!("同時訂正医院{round}"),
+                    "facility_address": "東京都新宿区西新宿2-8-1",
+                    "designation_date": "令和9年4月1日",
+                    "founder_name": "厚生 太郎",
+                    "contact_phone": "03-5321-1111",
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let path = format!("/api/v1/requests/{}", created["id"]);
+        let body = json!({
+            "version": created["version"],
+            "reason": "指定希望日の変更",
+            "designation_date": "2027-06-01",
+        });
+        let (x, y) = tokio::join!(
+            app.api(reqwest::Method::PATCH, &path, &a, Some(body.clone())),
+            app.api(reqwest::Method::PATCH, &path, &b, Some(body.clone())),
+        );
+        let mut statuses = [x.0, y.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{x:?} {y:?}");
+        let loser = if x.0 == 409 { &x.1 } else { &y.1 };
+        assert!(
+            loser.to_string().contains("他の職員が先に処理しました"),
+            "{loser}"
+        );
+        let id = created["id"].as_i64().unwrap() as i32;
+        assert_eq!(
+            app.request(id).await.lock_version,
+            created["version"].as_i64().unwrap() as i32 + 1,
+            "corrected once"
+        );
+    }
+}
