@@ -163,6 +163,19 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
         .unwrap();
     assert_labelled(&c, "requests/new").await;
     screenshot(&c, "04-new-request").await;
+    // 「所在地と同じ」 is ticked for a new request and hides the 送付先; untick to give one.
+    let reply_address = c.find(Locator::Id("reply_address")).await.unwrap();
+    assert!(
+        !reply_address.is_displayed().await.unwrap(),
+        "the 送付先 is hidden while 「所在地と同じ」 is ticked"
+    );
+    c.find(Locator::Id("reply_same"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(reply_address.is_displayed().await.unwrap());
     for (id, value) in [
         ("reply_address", "東京都新宿区西新宿２－８－１"),
         ("reply_name", "開設準備室"),
@@ -240,5 +253,212 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
         .unwrap();
     assert!(body.contains("番号起案中"), "the case moved on");
 
+    c.close().await.unwrap();
+}
+
+/// axe-core (from the npm registry; `scripts/test` installs it under `target/axe`).
+fn axe_source() -> String {
+    let path = std::env::var("AXE_CORE_JS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/axe/node_modules/axe-core/axe.min.js")
+        });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is needed at {} ({e}); scripts/test installs it with npm",
+            path.display()
+        )
+    })
+}
+
+/// The page has no WCAG 2.0/2.1 A or AA violation that axe-core finds.
+async fn assert_axe_clean(client: &Client, axe: &str, page: &str) {
+    client.execute(axe, vec![]).await.unwrap();
+    let result = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                 .then(r => done({ passes: r.passes.length, violations: r.violations.map(v => ({
+                     id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary) })) }))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        result.get("error").is_none(),
+        "{page}: axe failed: {result}"
+    );
+    assert!(
+        result["passes"].as_u64().unwrap_or(0) > 0,
+        "{page}: axe checked nothing: {result}"
+    );
+    assert_eq!(
+        result["violations"],
+        serde_json::json!([]),
+        "{page}: accessibility violations"
+    );
+}
+
+/// Tabs through the page: every element that takes the focus shows an outline with a
+/// contrast of at least 3:1 against the background it is drawn on (WCAG 2.4.7, 1.4.11).
+/// Returns how many elements were checked.
+async fn assert_focus_visible(client: &Client, page: &str) -> usize {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let tab = '\u{E004}';
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..80 {
+        let keys = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: tab })
+            .then(KeyAction::Up { value: tab });
+        client.perform_actions(keys).await.unwrap();
+        let focus = client
+            .execute(
+                r#"const el = document.activeElement;
+                   if (!el || el === document.body) return null;
+                   const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+                   const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+                   let bg = 'rgb(255, 255, 255)';
+                   for (let e = el.parentElement; e; e = e.parentElement) {
+                     const c = getComputedStyle(e).backgroundColor; const v = rgb(c);
+                     if (v.length === 3 || (v.length === 4 && v[3] > 0)) { bg = c; break; }
+                   }
+                   const s = getComputedStyle(el);
+                   const a = lum(s.outlineColor), b = lum(bg);
+                   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+                   const path = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.name ? '[name=' + el.name + ']' : '') + ' ' + (el.textContent || '').trim().slice(0, 20);
+                   return { path, style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor, bg, ratio };"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        if focus.is_null() {
+            continue;
+        }
+        let path = focus["path"].as_str().unwrap_or_default().to_owned();
+        if !seen.insert(path.clone()) {
+            break;
+        }
+        assert!(
+            focus["style"] == "solid" && focus["width"].as_f64().unwrap_or(0.0) >= 2.0,
+            "{page}: {path} shows no solid focus outline: {focus}"
+        );
+        assert!(
+            focus["ratio"].as_f64().unwrap_or(0.0) >= 3.0,
+            "{page}: the focus outline of {path} has a contrast under 3:1: {focus}"
+        );
+    }
+    seen.len()
+}
+
+/// Every page a signed-in administrator reaches from the demo data, and the sign-in
+/// page: axe-core finds no WCAG 2.1 A/AA violation, and the focus is visible at 3:1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_core_and_shows_the_focus() {
+    let app = TestApp::spawn_with(true).await;
+    let axe = axe_source();
+    let password = app
+        .create_user("browser-admin", "admin", "kanto-shinetsu")
+        .await;
+    let (_driver, c) = browser().await;
+    let url = |path: &str| format!("{}{path}", app.base_url);
+
+    c.goto(&url("/login")).await.unwrap();
+    assert_axe_clean(&c, &axe, "/login").await;
+    assert!(
+        assert_focus_visible(&c, "/login").await >= 3,
+        "the sign-in form takes the focus"
+    );
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("browser-admin")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='ダッシュボード']"))
+        .await
+        .unwrap();
+
+    let mut pages: Vec<String> = [
+        "/dashboard",
+        "/cases",
+        "/cases?q=%E5%86%85%E7%A7%91",
+        "/requests/new",
+        "/requests/upload",
+        "/council",
+        "/deliveries",
+        "/not-designated",
+        "/registry",
+        "/admin/users",
+        "/password",
+        "/cases/999999",
+    ]
+    .iter()
+    .map(|p| (*p).to_owned())
+    .collect();
+    // Every case of the demo, and the letters and forms its page links to.
+    c.goto(&url("/cases")).await.unwrap();
+    let links = c
+        .execute(
+            r#"return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))
+                 .filter(h => /^\/cases\/\d+$/.test(h));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let cases: Vec<String> = serde_json::from_value(links).unwrap();
+    assert!(cases.len() >= 5, "the demo lists its cases: {cases:?}");
+    let mut seen = std::collections::HashSet::new();
+    for case in cases.iter().filter(|c| seen.insert((*c).clone())) {
+        pages.push(case.clone());
+    }
+    let mut from_cases = Vec::new();
+    for case in &pages[pages.len() - seen.len()..] {
+        c.goto(&url(case)).await.unwrap();
+        let links = c
+            .execute(
+                r#"return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))
+                     .filter(h => /^\/(cases|council)\/\d+(\/(answer|return-letter|edit))?$/.test(h));"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let links: Vec<String> = serde_json::from_value(links).unwrap();
+        from_cases.extend(links);
+    }
+    for link in from_cases {
+        if seen.insert(link.clone()) {
+            pages.push(link);
+        }
+    }
+    assert!(
+        pages.iter().any(|p| p.ends_with("/answer")) && pages.iter().any(|p| p.ends_with("/edit")),
+        "the letters and the correction form are among the pages: {pages:?}"
+    );
+    let mut focused = 0;
+    for page in &pages {
+        c.goto(&url(page)).await.unwrap();
+        assert_axe_clean(&c, &axe, page).await;
+        focused += assert_focus_visible(&c, page).await;
+    }
+    assert!(
+        focused > pages.len(),
+        "the pages were tabbed through ({focused} stops)"
+    );
     c.close().await.unwrap();
 }

@@ -31,6 +31,9 @@ pub struct Fields {
     pub reply_postal_code: String,
     pub reply_address: String,
     pub reply_name: String,
+    /// `1`: the answer goes to the facility itself (送付先は所在地と同じ); the 送付先
+    /// fields are then ignored and stored empty.
+    pub reply_same: String,
     pub kind: String,
     pub facility_name: String,
     pub facility_postal_code: String,
@@ -57,6 +60,21 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// Ticks 「所在地と同じ」 when no 送付先 of its own is given.
+    fn reply_same_when_blank(mut self) -> Fields {
+        if [
+            &self.reply_postal_code,
+            &self.reply_address,
+            &self.reply_name,
+        ]
+        .iter()
+        .all(|v| v.trim().is_empty())
+        {
+            "1".clone_into(&mut self.reply_same);
+        }
+        self
+    }
+
     /// A stored case as the form shows it, to correct it.
     pub fn of_case(r: &uketsuke_store::entities::reception_request::Model) -> Fields {
         use uketsuke_store::lifecycle::FounderKind;
@@ -67,6 +85,7 @@ impl Fields {
             reply_postal_code: text(&r.reply_postal_code),
             reply_address: r.reply_address.clone(),
             reply_name: r.reply_name.clone(),
+            reply_same: String::new(),
             kind: r.kind.as_str().to_owned(),
             facility_name: r.facility_name.clone(),
             facility_postal_code: text(&r.facility_postal_code),
@@ -90,6 +109,7 @@ impl Fields {
             version: r.lock_version.to_string(),
             reason: String::new(),
         }
+        .reply_same_when_blank()
     }
 }
 
@@ -136,7 +156,7 @@ impl Fields {
                 f.representative_name = text(representative_name);
             }
         }
-        f
+        f.reply_same_when_blank()
     }
 
     /// A row of an uploaded list that could not be read, as typed (field → text).
@@ -173,7 +193,7 @@ impl Fields {
         if f.founder_name.is_empty() && !f.corporation_name.is_empty() {
             f.founder_kind = "corporation".to_owned();
         }
-        f
+        f.reply_same_when_blank()
     }
 }
 
@@ -234,7 +254,22 @@ async fn offices(state: &AppState, user: &CurrentUser) -> Result<Vec<(String, St
         uketsuke_store::bureaus::offices_of(&state.db, &user.user.bureau_id)
             .await?
             .into_iter()
-            .map(|o| (o.id.to_string(), o.name))
+            .map(|o| {
+                // 「東京事務所（東京都）」: the prefectures it covers, to choose by.
+                let covered: Vec<&str> = o
+                    .prefectures
+                    .split(',')
+                    .filter_map(|c| c.trim().parse::<u8>().ok())
+                    .filter_map(|c| uketsuke_domain::Prefecture::from_code(c).ok())
+                    .map(|p| p.name())
+                    .collect();
+                let label = if covered.is_empty() {
+                    o.name
+                } else {
+                    format!("{}（{}）", o.name, covered.join("・"))
+                };
+                (o.id.to_string(), label)
+            })
             .collect(),
     )
 }
@@ -264,6 +299,7 @@ pub async fn form(
             .office_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        reply_same: "1".to_owned(),
         ..Fields::default()
     };
     Ok(NewRequestPage {
@@ -362,7 +398,12 @@ pub fn parse(f: &Fields) -> Result<RequestForm, BTreeMap<&'static str, String>> 
         })
     };
     let facility_postal = postal("facility_postal_code", &f.facility_postal_code);
-    let reply_postal = postal("reply_postal_code", &f.reply_postal_code);
+    let same = f.reply_same == "1";
+    let reply_postal = if same {
+        None
+    } else {
+        postal("reply_postal_code", &f.reply_postal_code)
+    };
     let phone = phone.and_then(|p| match PhoneNumber::parse(&p) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -397,8 +438,8 @@ pub fn parse(f: &Fields) -> Result<RequestForm, BTreeMap<&'static str, String>> 
             founder_registration: blank(&f.founder_registration),
             contact_phone,
             reply_postal_code: reply_postal,
-            reply_address: blank(&f.reply_address),
-            reply_name: blank(&f.reply_name),
+            reply_address: if same { None } else { blank(&f.reply_address) },
+            reply_name: if same { None } else { blank(&f.reply_name) },
         }),
         _ => Err(errors),
     }
