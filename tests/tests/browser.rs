@@ -156,6 +156,18 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
         body.contains("やまなみ内科クリニック"),
         "the demo's cases are listed"
     );
+    let first_row_top = c
+        .execute(
+            "return document.querySelector('table.cases tbody tr').getBoundingClientRect().bottom <= window.innerHeight;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first_row_top,
+        serde_json::json!(true),
+        "a result shows without scrolling at 1366×768"
+    );
     screenshot(&c, "03-cases").await;
 
     c.goto(&format!("{}/requests/new", app.base_url))
@@ -233,6 +245,19 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
         district.prop("value").await.unwrap().as_deref(),
         Some("04"),
         "suggested from the demo registry"
+    );
+    let offered = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#district-options option')).map(o => o.value);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        offered
+            .as_array()
+            .is_some_and(|o| o.contains(&serde_json::json!("04"))),
+        "the registry's districts are offered to choose from: {offered}"
     );
     c.find(Locator::Css("form[action$='/propose'] button"))
         .await

@@ -277,6 +277,22 @@ async fn the_district_is_suggested_from_registry_facilities_of_the_same_municipa
         none, None,
         "no facility of 倉吉市 in the registry: staff choose"
     );
+    // ... from the prefecture's districts as the registry knows them.
+    let districts = issuance::districts_of(&app.db, pref).await.unwrap();
+    assert_eq!(
+        districts,
+        vec![
+            (1, vec!["鳥取市".to_owned()]),
+            (2, vec!["米子市".to_owned()])
+        ]
+    );
+    assert!(
+        issuance::districts_of(&app.db, Prefecture::from_code(32).unwrap())
+            .await
+            .unwrap()
+            .is_empty(),
+        "another prefecture's registry is not offered"
+    );
 }
 
 async fn new_request(

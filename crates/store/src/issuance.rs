@@ -255,6 +255,44 @@ pub async fn suggest_district<C: ConnectionTrait>(
     ))
 }
 
+/// The 郡市区番号 of a prefecture as the registry knows them, each with the
+/// municipalities its codes lie in, the most frequent first: the choices offered when
+/// a clerk proposes a number and no district could be suggested.
+pub async fn districts_of<C: ConnectionTrait>(
+    conn: &C,
+    prefecture: Prefecture,
+) -> Result<Vec<(u8, Vec<String>)>> {
+    let rows: Vec<(Option<String>, i16, i64)> = registry_code::Entity::find()
+        .select_only()
+        .column(registry_code::Column::Municipality)
+        .column(registry_code::Column::District)
+        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "n")
+        .filter(registry_code::Column::Prefecture.eq(prefecture.code_str()))
+        .group_by(registry_code::Column::Municipality)
+        .group_by(registry_code::Column::District)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut by_district: std::collections::BTreeMap<u8, Vec<(i64, String)>> =
+        std::collections::BTreeMap::new();
+    for (municipality, district, n) in rows {
+        let Ok(district) = u8::try_from(district) else {
+            continue;
+        };
+        let entry = by_district.entry(district).or_default();
+        if let Some(m) = municipality {
+            entry.push((n, m));
+        }
+    }
+    Ok(by_district
+        .into_iter()
+        .map(|(district, mut ms)| {
+            ms.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            (district, ms.into_iter().map(|(_, m)| m).collect())
+        })
+        .collect())
+}
+
 /// On PostgreSQL, serialises issuers of one district with a transaction-scoped advisory
 /// lock, so concurrent clerks queue instead of colliding and retrying. (SQLite has one
 /// writer at a time anyway.) The unique index stays the guard either way.

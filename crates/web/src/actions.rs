@@ -328,6 +328,9 @@ pub struct Panel {
     /// 番号の起案 (with the suggested 郡市区番号).
     pub can_propose: bool,
     pub suggested_district: String,
+    /// The prefecture's 郡市区番号 from the registry, to choose from: (district,
+    /// its municipalities, the most frequent first, a few at most).
+    pub districts: Vec<(String, String)>,
     pub can_approve: bool,
     pub can_answer: bool,
     /// The 回答書 can be printed (an approved number exists).
@@ -361,20 +364,32 @@ pub async fn panel(
     facility: Option<&facility::Model>,
 ) -> Result<Panel, Error> {
     let may = |a: Action| a.rule().permits(r.status, user.role);
-    let suggested_district = if may(Action::Propose) {
-        match facility.and_then(|f| Prefecture::parse(&f.prefecture).ok()) {
-            Some(p) => issuance::suggest_district(&state.db, p, &r.facility_address)
+    let prefecture = facility.and_then(|f| Prefecture::parse(&f.prefecture).ok());
+    let (suggested_district, districts) = match prefecture.filter(|_| may(Action::Propose)) {
+        Some(p) => {
+            let suggested = issuance::suggest_district(&state.db, p, &r.facility_address)
                 .await?
                 .map(|d| format!("{d:02}"))
-                .unwrap_or_default(),
-            None => String::new(),
+                .unwrap_or_default();
+            let districts = issuance::districts_of(&state.db, p)
+                .await?
+                .into_iter()
+                .map(|(d, towns)| {
+                    let mut label = towns.iter().take(4).cloned().collect::<Vec<_>>().join("・");
+                    if towns.len() > 4 {
+                        label.push_str(&format!(" ほか{}", towns.len() - 4));
+                    }
+                    (format!("{d:02}"), label)
+                })
+                .collect();
+            (suggested, districts)
         }
-    } else {
-        String::new()
+        None => (String::new(), Vec::new()),
     };
     Ok(Panel {
         can_propose: may(Action::Propose),
         suggested_district,
+        districts,
         can_approve: may(Action::Approve)
             && numbers.iter().any(|n| n.status == NumberStatus::Proposed),
         can_answer: may(Action::Answer),
