@@ -22,6 +22,10 @@ use crate::view::JpDate;
 /// One row of the list.
 pub struct CaseRow {
     pub id: i32,
+    /// The version shown, sent back with a bulk action (each case's own check).
+    pub version: i32,
+    /// Comes checked (「このページをすべて選択」).
+    pub checked: bool,
     pub received: JpDate,
     pub facility_name: String,
     pub kind_label: &'static str,
@@ -58,6 +62,8 @@ pub struct PageLink {
 pub struct SortHeader {
     pub label: &'static str,
     pub href: String,
+    pub asc_href: String,
+    pub desc_href: String,
     /// `ascending` / `descending` when the list is sorted by it (for `aria-sort`).
     pub aria_sort: &'static str,
     pub arrow: &'static str,
@@ -91,6 +97,14 @@ pub struct CasesPage {
     headers: Vec<SortHeader>,
     query: String,
     today: JpDate,
+    /// The work queue shown: its name and what it holds.
+    queue: Option<(&'static str, String)>,
+    /// The page with every row checked, and without.
+    select_all_href: String,
+    select_none_href: String,
+    /// Which bulk actions the role allows.
+    can_bulk_approve: bool,
+    can_bulk_answer: bool,
 }
 
 impl CasesPage {
@@ -121,6 +135,8 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
         retroactive: r.retroactive,
         paired: r.sibling_id.is_some(),
         id: r.id,
+        version: r.lock_version,
+        checked: false,
         received: JpDate::new(r.received_on),
         facility_name: r.facility_name.clone(),
         kind_label: r.kind.label(),
@@ -165,7 +181,7 @@ pub(super) async fn list_page(
     let found = uketsuke_store::cases::list(
         &state.db,
         &user.scope(),
-        &f.query(state, user, today),
+        &f.store_query(state, user, today).await?,
         today,
         f.page,
         PAGE_SIZE,
@@ -174,10 +190,14 @@ pub(super) async fn list_page(
     let (total, capped, page, pages) = (found.total, found.capped, found.page, found.pages);
     let office_names: HashMap<i32, String> =
         offices.iter().map(|o| (o.id, o.name.clone())).collect();
+    let select_all = params.select.trim() == "all";
     let rows: Vec<CaseRow> = found
         .rows
         .iter()
-        .map(|r| row_of(r, &office_names, today))
+        .map(|r| CaseRow {
+            checked: select_all,
+            ..row_of(r, &office_names, today)
+        })
         .collect();
 
     let query = f.query_string();
@@ -198,7 +218,13 @@ pub(super) async fn list_page(
             .unwrap_or_else(|| format!("事務所 {id}"))
     });
     let shown = rows.len() as u64;
+    let may = |a: uketsuke_store::lifecycle::Action| user.role >= a.rule().role;
     Ok(CasesPage {
+        queue: f.queue().map(|q| (q.label(), q.description())),
+        select_all_href: format!("{}&select=all#results", href(page)),
+        select_none_href: format!("{}#results", href(page)),
+        can_bulk_approve: may(uketsuke_store::lifecycle::Action::Approve),
+        can_bulk_answer: may(uketsuke_store::lifecycle::Action::Answer),
         layout: Layout::signed_in(state, user),
         statuses: CaseStatus::ALL
             .iter()
@@ -259,41 +285,28 @@ pub(super) async fn list_page(
 }
 
 impl SortHeader {
-    /// The list's column headers in display order; a sortable one links to the list
-    /// sorted by it (a second click reverses the order).
+    /// The list's column headers in display order; each links to the list sorted by it
+    /// (a second click reverses the order), with explicit 昇順・降順 links beside it.
     fn all(f: &Filters) -> Vec<SortHeader> {
-        let columns = [
-            ("受付日", Some(SortKey::Received)),
-            ("名称", Some(SortKey::Name)),
-            ("種別", None),
-            ("状態", None),
-            ("指定希望日", Some(SortKey::Designation)),
-            ("回答期限", Some(SortKey::Due)),
-            ("受付番号", None),
-            ("事務所", None),
-        ];
-        columns
+        SortKey::ALL
             .into_iter()
-            .map(|(label, key)| {
-                let Some(key) = key else {
-                    return SortHeader {
-                        label,
-                        href: String::new(),
-                        aria_sort: "",
-                        arrow: "",
-                    };
-                };
+            .map(|key| {
                 let current = f.sort == key;
-                let mut link = f.clone();
-                link.sort = key;
-                link.descending = if current {
-                    !f.descending
-                } else {
-                    key.default_descending()
+                let link = |descending: bool| {
+                    let mut link = f.clone();
+                    link.sort = key;
+                    link.descending = descending;
+                    format!("/cases?{}#results", link.query_string())
                 };
                 SortHeader {
-                    label,
-                    href: format!("/cases?{}", link.query_string()),
+                    label: key.label(),
+                    href: link(if current {
+                        !f.descending
+                    } else {
+                        key.default_descending()
+                    }),
+                    asc_href: link(false),
+                    desc_href: link(true),
                     aria_sort: match (current, f.descending) {
                         (false, _) => "",
                         (true, false) => "ascending",

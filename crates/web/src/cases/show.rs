@@ -184,7 +184,9 @@ pub async fn case_page(
         status_label: s.status.label(),
     });
     let council = council.map(|c| (c.name, JpDate::new(c.held_on)));
-    let history = history_lines(&uketsuke_store::cases::history(db, &r, &numbers).await?);
+    let entries = uketsuke_store::cases::history(db, &r, &numbers).await?;
+    let names = uketsuke_store::cases::history_names(db, &r.bureau_id, &entries).await?;
+    let history = history_lines(&entries, &names);
 
     let due = effective_answer_due(&r);
     let actions = crate::actions::panel(state, user, &r, &numbers, facility.as_ref()).await?;
