@@ -631,3 +631,75 @@ async fn the_dashboard_says_recommended_for_a_case_designated_later() {
     assert_eq!(count_of("recommended"), later);
     assert_eq!(count_of("designated"), designated.len() - later);
 }
+
+async fn token_of(app: &TestApp, username: &str) -> String {
+    let (token, _) = uketsuke_store::tokens::create(
+        &app.db,
+        username,
+        "test",
+        &uketsuke_store::audit::Actor::system("test"),
+    )
+    .await
+    .unwrap();
+    token
+}
+
+#[tokio::test]
+async fn the_api_bulk_approves_each_case_with_its_own_version_and_reports_per_case() {
+    let app = TestApp::spawn().await;
+    let ids = proposed(&app, "API一括", 3).await;
+    app.create_user("kessai", "approver", BUREAU).await;
+    let approver = token_of(&app, "kessai").await;
+    let clerk = token_of(&app, "tanto").await;
+    let v = |r: &reception_request::Model| r.lock_version;
+    let (a, b, c) = (
+        app.request(ids[0]).await,
+        app.request(ids[1]).await,
+        app.request(ids[2]).await,
+    );
+    let body = serde_json::json!({
+        "action": "approve",
+        "ids": [
+            {"id": a.id, "version": v(&a)},
+            {"id": b.id, "version": v(&b) + 7},
+            {"id": c.id, "version": v(&c)},
+            {"id": 999_999, "version": 0},
+        ],
+    });
+    // A clerk may not approve; the tanto token is refused as a whole.
+    let (code, _) = app
+        .api(reqwest::Method::POST, "/api/v1/requests/bulk", &clerk, Some(body.clone()))
+        .await;
+    assert_eq!(code, 403);
+    let (code, answer) = app
+        .api(reqwest::Method::POST, "/api/v1/requests/bulk", &approver, Some(body))
+        .await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["succeeded"], 2);
+    let results = answer["results"].as_array().unwrap();
+    let of = |id: i32| {
+        results
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {answer}"))["result"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(of(a.id), "done");
+    assert_eq!(of(b.id), "conflict");
+    assert_eq!(of(c.id), "done");
+    assert_eq!(of(999_999), "not_found");
+    assert_eq!(status(&app, a.id).await, CaseStatus::Issued);
+    assert_eq!(status(&app, b.id).await, CaseStatus::Proposed);
+    // A version is required for each case.
+    let (code, answer) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/requests/bulk",
+            &approver,
+            Some(serde_json::json!({"action": "approve", "ids": [{"id": b.id}]})),
+        )
+        .await;
+    assert_eq!(code, 422, "{answer}");
+}
