@@ -668,11 +668,21 @@ async fn the_api_bulk_approves_each_case_with_its_own_version_and_reports_per_ca
     });
     // A clerk may not approve; the tanto token is refused as a whole.
     let (code, _) = app
-        .api(reqwest::Method::POST, "/api/v1/requests/bulk", &clerk, Some(body.clone()))
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/requests/bulk",
+            &clerk,
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(code, 403);
     let (code, answer) = app
-        .api(reqwest::Method::POST, "/api/v1/requests/bulk", &approver, Some(body))
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/requests/bulk",
+            &approver,
+            Some(body),
+        )
         .await;
     assert_eq!(code, 200, "{answer}");
     assert_eq!(answer["succeeded"], 2);

@@ -83,12 +83,18 @@ pub async fn bulk(
         }
     };
     if body.ids.is_empty() {
-        return Err(ApiError::field("ids", "処理する案件（ids）を指定してください"));
+        return Err(ApiError::field(
+            "ids",
+            "処理する案件（ids）を指定してください",
+        ));
     }
     if body.ids.len() > MAX_BULK {
         return Err(ApiError::field(
             "ids",
-            format!("一度に処理できるのは{MAX_BULK}件までです（{}件）", body.ids.len()),
+            format!(
+                "一度に処理できるのは{MAX_BULK}件までです（{}件）",
+                body.ids.len()
+            ),
         ));
     }
     if let Some(t) = body.ids.iter().find(|t| t.version.is_none()) {

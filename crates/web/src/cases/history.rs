@@ -139,6 +139,7 @@ fn field_label(field: &str) -> &str {
         "designated_on" => "指定日",
         "not_designated_reason" => "未指定の理由",
         "correction_reason" => "訂正の理由",
+        "withdraw_reason" => "取下げの理由",
         "code" => "受付番号",
         "request_id" => "依頼",
         "combined_dental" => "医科歯科併設",

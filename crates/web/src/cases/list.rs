@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::NaiveDate;
 use uketsuke_domain::{RequestKind, today_in_japan};
 use uketsuke_store::cases::{ListRow, SortKey};
@@ -159,14 +162,58 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
     }
 }
 
-/// `GET /cases`.
+/// The cookie that remembers the list's last conditions for the session (a session
+/// cookie scoped to `/cases`; its value is the list's own query string).
+const REMEMBERED: &str = "uketsuke_cases_view";
+
+/// Whether `query` is a query string the list itself writes (only the characters of
+/// percent-encoded pairs), so that a remembered view cannot carry anything else.
+fn is_plain_query(query: &str) -> bool {
+    !query.is_empty()
+        && query
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "%&=_.-+".contains(c))
+}
+
+/// `GET /cases`. The conditions of each search are remembered for the session:
+/// `?restore=1` (the menu's link) goes back to them, `?clear=1` (「条件をクリア」) forgets
+/// them; a plain `/cases` shows every case.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
+    jar: CookieJar,
     Query(params): Query<ListParams>,
-) -> Result<CasesPage, Error> {
-    list_page(&state, &user, params, None).await
+) -> Result<Response, Error> {
+    let forget = || {
+        Cookie::build((REMEMBERED, ""))
+            .path("/cases")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .build()
+    };
+    if params.clear.trim() == "1" {
+        let page = list_page(&state, &user, ListParams::default(), None).await?;
+        return Ok((jar.remove(forget()), page).into_response());
+    }
+    if params.restore.trim() == "1" {
+        if let Some(query) = jar
+            .get(REMEMBERED)
+            .map(|c| c.value().to_owned())
+            .filter(|q| is_plain_query(q))
+        {
+            return Ok(Redirect::to(&format!("/cases?{query}")).into_response());
+        }
+        let page = list_page(&state, &user, ListParams::default(), None).await?;
+        return Ok(page.into_response());
+    }
+    let page = list_page(&state, &user, params, None).await?;
+    let remembered = Cookie::build((REMEMBERED, page.query.clone()))
+        .path("/cases")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .build();
+    Ok((jar.add(remembered), page).into_response())
 }
 
 pub(super) async fn list_page(

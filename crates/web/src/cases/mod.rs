@@ -92,6 +92,10 @@ pub struct ListParams {
     pub encoding: String,
     /// `all`: every case of the page comes checked (select-all without JavaScript).
     pub select: String,
+    /// `1`: back to the conditions last used in this session (the menu's link).
+    pub restore: String,
+    /// `1`: forget the remembered conditions (「条件をクリア」).
+    pub clear: String,
 }
 
 /// The filters, parsed; with a message for each field that could not be read (that
