@@ -259,9 +259,13 @@ async fn a_withdrawn_request_and_a_voided_number_are_never_reused() {
     .await;
     let code = numbers(&app, first).await[0].code.clone();
     assert_eq!(
-        post(&app, &format!("/cases/{first}/withdraw"), &[])
-            .await
-            .status(),
+        post(
+            &app,
+            &format!("/cases/{first}/withdraw"),
+            &[("reason", "開設の延期")]
+        )
+        .await
+        .status(),
         303
     );
     assert_eq!(
@@ -319,9 +323,13 @@ async fn another_bureaus_case_cannot_be_touched() {
         404
     );
     assert_eq!(
-        post(&app, &format!("/cases/{id}/withdraw"), &[])
-            .await
-            .status(),
+        post(
+            &app,
+            &format!("/cases/{id}/withdraw"),
+            &[("reason", "開設の延期")]
+        )
+        .await
+        .status(),
         404
     );
     assert_eq!(
@@ -483,9 +491,13 @@ async fn a_withdrawal_after_the_answer_ends_as_not_designated_and_keeps_the_numb
     let page = app.get(&format!("/cases/{id}")).await.text().await.unwrap();
     assert!(page.contains("受付番号は無効にせず「8. 未指定」とします"));
     assert_eq!(
-        post(&app, &format!("/cases/{id}/withdraw"), &[])
-            .await
-            .status(),
+        post(
+            &app,
+            &format!("/cases/{id}/withdraw"),
+            &[("reason", "開設の延期")]
+        )
+        .await
+        .status(),
         303
     );
     let case = request(&app, id).await;
@@ -518,7 +530,12 @@ async fn a_withdrawal_after_the_answer_ends_as_not_designated_and_keeps_the_numb
         &[("district", "4")],
     )
     .await;
-    post(&app, &format!("/cases/{early}/withdraw"), &[]).await;
+    post(
+        &app,
+        &format!("/cases/{early}/withdraw"),
+        &[("reason", "開設の延期")],
+    )
+    .await;
     assert_eq!(
         request(&app, early).await.status,
         uketsuke_store::lifecycle::CaseStatus::Withdrawn

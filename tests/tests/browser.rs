@@ -170,6 +170,21 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
     );
     screenshot(&c, "03-cases").await;
 
+    // A work queue with every row checked, as the dashboard's tile opens it.
+    c.goto(&format!("{}/cases?queue=approval&select=all", app.base_url))
+        .await
+        .unwrap();
+    assert_labelled(&c, "cases?queue=approval").await;
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(h1.starts_with("決裁待ち"), "{h1}");
+    screenshot(&c, "06-queue").await;
+
     c.goto(&format!("{}/requests/new", app.base_url))
         .await
         .unwrap();

@@ -289,7 +289,10 @@ async fn a_stale_version_is_refused_and_nothing_changes() {
         &clerk,
         id,
         Some(seen),
-        &Command::Withdraw { on: today },
+        &Command::Withdraw {
+            on: today,
+            reason: String::new(),
+        },
     )
     .await;
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
@@ -530,7 +533,10 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
                 (
                     clerk.clone(),
                     clerk2.clone(),
-                    Command::Withdraw { on: today },
+                    Command::Withdraw {
+                        on: today,
+                        reason: String::new(),
+                    },
                 )
             }
             "void" => {
@@ -560,7 +566,10 @@ async fn every_action_fired_twice_at_once_changes_the_case_once() {
                 (
                     clerk.clone(),
                     clerk2.clone(),
-                    Command::Withdraw { on: today },
+                    Command::Withdraw {
+                        on: today,
+                        reason: String::new(),
+                    },
                 )
             }
             "void-answered" => {

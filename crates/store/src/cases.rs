@@ -28,26 +28,39 @@ use crate::lifecycle::{CaseStatus, NumberStatus, Scope};
 /// than the rest of the page (BENCHMARKS.md); the downloads still hold every row.
 pub const LIST_LIMIT: u64 = 1_000;
 
-/// What the list is sorted by.
+/// What the list is sorted by: every column of the list. The keys are a fixed set (a
+/// query string names one, [`SortKey::parse`]); no SQL ever comes from input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
     /// 受付日
     #[default]
     Received,
+    /// 名称
+    Name,
+    /// 種別
+    Kind,
+    /// 状態 (in the order a case moves)
+    Status,
     /// 指定希望日
     Designation,
     /// 回答期限 (the one in force)
     Due,
-    /// 名称
-    Name,
+    /// 受付番号 (the live one)
+    Code,
+    /// 事務所 (by office code)
+    Office,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 4] = [
+    pub const ALL: [SortKey; 8] = [
         SortKey::Received,
+        SortKey::Name,
+        SortKey::Kind,
+        SortKey::Status,
         SortKey::Designation,
         SortKey::Due,
-        SortKey::Name,
+        SortKey::Code,
+        SortKey::Office,
     ];
 
     /// The key as a query string writes it.
@@ -58,25 +71,61 @@ impl SortKey {
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Received => "received",
+            SortKey::Name => "name",
+            SortKey::Kind => "kind",
+            SortKey::Status => "status",
             SortKey::Designation => "designation",
             SortKey::Due => "due",
-            SortKey::Name => "name",
+            SortKey::Code => "code",
+            SortKey::Office => "office",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             SortKey::Received => "受付日",
+            SortKey::Name => "名称",
+            SortKey::Kind => "種別",
+            SortKey::Status => "状態",
             SortKey::Designation => "指定希望日",
             SortKey::Due => "回答期限",
-            SortKey::Name => "名称",
+            SortKey::Code => "受付番号",
+            SortKey::Office => "事務所",
         }
     }
 
-    /// The natural direction: newest first for 受付日, soonest first otherwise.
+    /// The natural direction: newest first for 受付日, soonest (or first) otherwise.
     pub fn default_descending(self) -> bool {
         self == SortKey::Received
     }
+}
+
+/// The status's place in the order a case moves, as SQL (a fixed text built from
+/// [`CaseStatus::ALL`], never from input).
+fn status_order_expr() -> Expr {
+    let mut sql = String::from("(CASE \"reception_requests\".\"status\"");
+    for (i, s) in CaseStatus::ALL.iter().enumerate() {
+        sql.push_str(&format!(" WHEN '{}' THEN {i}", s.as_str()));
+    }
+    sql.push_str(" ELSE 99 END)");
+    Expr::cust(sql)
+}
+
+/// The case's live 受付番号 (the smallest, '' when none), as SQL.
+fn code_order_expr() -> Expr {
+    Expr::cust(
+        "COALESCE((SELECT MIN(\"issued_numbers\".\"code\") FROM \"issued_numbers\" \
+         WHERE \"issued_numbers\".\"request_id\" = \"reception_requests\".\"id\" \
+         AND \"issued_numbers\".\"status\" <> 'void'), '')",
+    )
+}
+
+/// The case's office code ('' when none), as SQL.
+fn office_order_expr() -> Expr {
+    Expr::cust(
+        "COALESCE((SELECT \"offices\".\"code\" FROM \"offices\" \
+         WHERE \"offices\".\"id\" = \"reception_requests\".\"office_id\"), '')",
+    )
 }
 
 /// The conditions of a view of the case list, already parsed (every `None` is "any").
@@ -102,6 +151,12 @@ pub struct CaseQuery {
     pub code: Option<String>,
     /// Phone digits, a substring of the contact's or the facility's number.
     pub phone: Option<String>,
+    /// Any of these statuses (empty: any); with `status`, both must hold (a queue).
+    pub statuses: Vec<CaseStatus>,
+    /// Only these cases (a queue computed outside SQL, or a selection).
+    pub ids: Option<Vec<i32>>,
+    /// 8. 未指定 cases not yet recorded as set in the 管理システム (反映待ち).
+    pub unreflected: bool,
     pub sort: SortKey,
     pub descending: bool,
 }
@@ -330,6 +385,15 @@ fn select_cases(
     if let Some(k) = q.kind {
         cond = cond.add(C::Kind.eq(k));
     }
+    if !q.statuses.is_empty() {
+        cond = cond.add(C::Status.is_in(q.statuses.iter().copied()));
+    }
+    if let Some(ids) = &q.ids {
+        cond = cond.add(C::Id.is_in(ids.iter().copied()));
+    }
+    if q.unreflected {
+        cond = cond.add(C::ReflectedAt.is_null());
+    }
     if let Some(first) = q.month {
         let next = first
             .checked_add_months(chrono::Months::new(1))
@@ -395,6 +459,10 @@ fn select_cases(
         SortKey::Designation => select.order_by(C::DesignationDate, order.clone()),
         SortKey::Due => select.order_by(effective_due_expr(), order.clone()),
         SortKey::Name => select.order_by(C::FacilityName, order.clone()),
+        SortKey::Kind => select.order_by(C::Kind, order.clone()),
+        SortKey::Status => select.order_by(status_order_expr(), order.clone()),
+        SortKey::Code => select.order_by(code_order_expr(), order.clone()),
+        SortKey::Office => select.order_by(office_order_expr(), order.clone()),
     };
     select.order_by(C::Id, order)
 }
@@ -568,6 +636,44 @@ pub async fn list<C: ConnectionTrait>(
         page: shown,
         pages,
     })
+}
+
+/// How many cases match `q`, all counted (the queues' counts: the same query as their
+/// lists).
+pub async fn count<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    q: &CaseQuery,
+    today: NaiveDate,
+) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    if q.ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(0);
+    }
+    let select = select_cases(db.get_database_backend(), scope, q, today);
+    Ok(select.count(db).await?)
+}
+
+/// The cases `ids` that are within `scope`, in the order of `ids`, each with its shown
+/// number (a selection of the list: a bulk download, a bulk action's confirmation).
+pub async fn selected<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    ids: &[i32],
+) -> Result<Vec<ListRow>> {
+    let mut found: HashMap<i32, reception_request::Model> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for row in reception_request::Entity::find()
+            .filter(scope.condition())
+            .filter(reception_request::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            found.insert(row.id, row);
+        }
+    }
+    let rows = ids.iter().filter_map(|id| found.remove(id)).collect();
+    with_numbers(db, rows).await
 }
 
 /// Every case matching `q` (up to `limit`), in the list's order, for a download.
@@ -783,6 +889,77 @@ pub async fn history<C: ConnectionTrait>(
             entry,
         })
         .collect())
+}
+
+/// The names behind the ids a history's entries hold (起案者・決裁者 are users, 事務所
+/// an office, 地医協 a council session), so that the history reads in names.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryNames {
+    pub users: HashMap<i32, String>,
+    pub offices: HashMap<i32, String>,
+    pub sessions: HashMap<i32, String>,
+}
+
+/// The names of the users, offices and council sessions that `entries` refer to by
+/// id (in `proposed_by`, `approved_by`, `office_id`, `council_session_id`). Only the
+/// case's own bureau's offices and sessions are named.
+pub async fn history_names<C: ConnectionTrait>(
+    db: &C,
+    bureau_id: &str,
+    entries: &[HistoryEntry],
+) -> Result<HistoryNames> {
+    let mut users = Vec::new();
+    let mut offices = Vec::new();
+    let mut sessions = Vec::new();
+    for e in entries {
+        for value in [e.entry.before.as_ref(), e.entry.after.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_object)
+        {
+            let id = |k: &str| {
+                value
+                    .get(k)
+                    .and_then(serde_json::Value::as_i64)
+                    .and_then(|n| i32::try_from(n).ok())
+            };
+            users.extend(id("proposed_by"));
+            users.extend(id("approved_by"));
+            offices.extend(id("office_id"));
+            sessions.extend(id("council_session_id"));
+        }
+    }
+    let mut names = HistoryNames::default();
+    if !users.is_empty() {
+        names.users = user::Entity::find()
+            .filter(user::Column::Id.is_in(users))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+    }
+    if !offices.is_empty() {
+        names.offices = office::Entity::find()
+            .filter(office::Column::Id.is_in(offices))
+            .filter(office::Column::BureauId.eq(bureau_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+    }
+    if !sessions.is_empty() {
+        names.sessions = council_session::Entity::find()
+            .filter(council_session::Column::Id.is_in(sessions))
+            .filter(council_session::Column::BureauId.eq(bureau_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+    }
+    Ok(names)
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ use crate::lifecycle::{CaseStatus, Scope};
 pub struct Summary {
     /// Every status with its number of cases, in [`CaseStatus::ALL`]'s order.
     pub counts: Vec<(CaseStatus, u64)>,
+    /// Of the 指定済 count, the cases recommended (答申) whose 指定年月日 is still ahead:
+    /// staff read them as 「答申済」 ([`crate::council::status_label`]).
+    pub recommended_not_yet_designated: u64,
     /// Answers still owed, due from today up to the limit, soonest first.
     pub due_soon: Vec<reception_request::Model>,
     /// Answers still owed and past their due date, by computed due date.
@@ -70,6 +73,16 @@ pub async fn summary<C: ConnectionTrait>(
         })
         .collect();
 
+    let recommended_not_yet_designated = {
+        use sea_orm::PaginatorTrait;
+        reception_request::Entity::find()
+            .filter(cases.clone())
+            .filter(reception_request::Column::Status.eq(CaseStatus::Designated))
+            .filter(reception_request::Column::DesignatedOn.gt(today))
+            .count(db)
+            .await?
+    };
+
     let open = reception_request::Entity::find()
         .filter(cases.clone())
         .filter(reception_request::Column::Status.is_in(CaseStatus::AWAITING_ANSWER))
@@ -109,6 +122,7 @@ pub async fn summary<C: ConnectionTrait>(
         .collect();
     Ok(Summary {
         counts,
+        recommended_not_yet_designated,
         due_soon,
         overdue,
         next_council,

@@ -11,6 +11,8 @@
 //! - [`lifecycle`]: the case's typed states, its transition table and the one guarded
 //!   change every action goes through;
 //! - [`requests`]: recording requests and their facilities, and the case statuses;
+//! - [`queues`]: the work queues (決裁待ち, 回答待ち, …) as conditions on the case list;
+//! - [`bulk`]: one command on many cases, each through its own guarded change;
 //! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
 //! - [`jobs`]: scheduled job runs, unique per (job, period);
 //! - [`registry`]: importing existing codes, whole or not at all, idempotently;
@@ -23,6 +25,7 @@
 //!   table inventory that backup and restore check.
 
 pub mod audit;
+pub mod bulk;
 pub mod bureaus;
 pub mod cases;
 pub mod council;
@@ -37,6 +40,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod monitor;
 pub mod outbox;
+pub mod queues;
 pub mod reflection;
 pub mod registry;
 pub mod requests;

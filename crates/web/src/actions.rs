@@ -76,11 +76,16 @@ async fn act(
     };
     match lifecycle::apply(&state.db, &user.caller(), id, version, &command).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={done}")).into_response()),
-        Err(e @ (StoreError::Conflict | StoreError::NotAllowed(_) | StoreError::Field { .. })) => {
-            let code = if matches!(e, StoreError::Conflict) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
+        Err(
+            e @ (StoreError::Conflict
+            | StoreError::NotAllowed(_)
+            | StoreError::Field { .. }
+            | StoreError::Forbidden(_)),
+        ) => {
+            let code = match e {
+                StoreError::Conflict => StatusCode::CONFLICT,
+                StoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             let notice = crate::cases::Notice::error(e.to_string());
             let page = crate::cases::case_page(state, user, id, Some(notice)).await?;
@@ -124,6 +129,33 @@ pub async fn propose(
         policy: state.numbering,
     };
     act(&state, &user, id, form.version, command).await
+}
+
+/// The steps that end or undo something (返戻, 取下げ, 無効化) need a reason typed by
+/// the user: checked after the case's scope (404) and the role (403), so that a refusal
+/// says the same as for any other action; an empty reason is the case page again (422)
+/// with what to enter, and nothing changes.
+async fn require_reason(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i32,
+    action: Action,
+    reason: &str,
+) -> Result<Option<Response>, Error> {
+    load(state, user, id).await?;
+    user.require(action.rule().role)?;
+    if !reason.trim().is_empty() {
+        return Ok(None);
+    }
+    let notice = crate::cases::Notice::error(format!(
+        "「{}」の理由を入力してください（案件の画面の「{}」の欄）。理由がないため、処理していません。",
+        action.label(),
+        action.label()
+    ));
+    let page = crate::cases::case_page(state, user, id, Some(notice)).await?;
+    Ok(Some(
+        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+    ))
 }
 
 /// A 郡市区番号 as typed (全角 too): 0–99.
@@ -238,6 +270,9 @@ pub async fn return_request(
     Form(form): Form<ReasonForm>,
 ) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
+    if let Some(refused) = require_reason(&state, &user, id, Action::Return, &form.reason).await? {
+        return Ok(refused);
+    }
     let command = Command::Return {
         reason: form.reason,
         on: today_in_japan(),
@@ -245,8 +280,9 @@ pub async fn return_request(
     act(&state, &user, id, form.version, command).await
 }
 
-/// `POST /cases/{id}/withdraw` (担当): 取下げ; its numbers become void (never reused),
-/// except after 回答, when the case ends as 8. 未指定 with its number.
+/// `POST /cases/{id}/withdraw` (担当): 取下げ, with its reason (required); its numbers
+/// become void (never reused), except after 回答, when the case ends as 8. 未指定 with
+/// its number.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id, request_id = id))]
 pub async fn withdraw(
     State(state): State<AppState>,
@@ -255,8 +291,13 @@ pub async fn withdraw(
     Form(form): Form<ReasonForm>,
 ) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
+    if let Some(refused) = require_reason(&state, &user, id, Action::Withdraw, &form.reason).await?
+    {
+        return Ok(refused);
+    }
     let command = Command::Withdraw {
         on: today_in_japan(),
+        reason: form.reason,
     };
     act(&state, &user, id, form.version, command).await
 }
@@ -280,6 +321,9 @@ pub async fn void_number(
     Form(form): Form<VoidForm>,
 ) -> Result<Response, Error> {
     user.check_csrf(&form.csrf)?;
+    if let Some(refused) = require_reason(&state, &user, id, Action::Void, &form.reason).await? {
+        return Ok(refused);
+    }
     let command = Command::Void {
         number_id: form.number_id,
         reason: form.reason,
@@ -325,6 +369,8 @@ pub async fn override_answer_due(
 /// What the signed-in user may do to a case now, for the case page.
 #[derive(Debug, Clone, Default)]
 pub struct Panel {
+    /// The role only reads (閲覧).
+    pub read_only: bool,
     /// 番号の起案 (with the suggested 郡市区番号).
     pub can_propose: bool,
     pub suggested_district: String,
@@ -387,6 +433,7 @@ pub async fn panel(
         None => (String::new(), Vec::new()),
     };
     Ok(Panel {
+        read_only: user.role < uketsuke_store::users::Role::Clerk,
         can_propose: may(Action::Propose),
         suggested_district,
         districts,

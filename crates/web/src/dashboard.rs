@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use uketsuke_domain::{format_wareki, today_in_japan};
 use uketsuke_store::dashboard::effective_answer_due;
 use uketsuke_store::entities::reception_request;
+use uketsuke_store::lifecycle::CaseStatus;
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
@@ -19,8 +20,8 @@ use crate::state::AppState;
 /// How many planned council sessions the dashboard lists.
 const PLANNED_SHOWN: usize = 12;
 
-/// Answers due within this many open days count as "due soon".
-const DUE_SOON_OPEN_DAYS: u32 = 5;
+/// Answers due within this many open days count as "due soon" (the 期限が近い queue's).
+const DUE_SOON_OPEN_DAYS: u32 = uketsuke_store::queues::DUE_SOON_OPEN_DAYS;
 
 /// One line of a list on the dashboard.
 pub struct CaseLine {
@@ -46,6 +47,17 @@ pub struct StatusCount {
     pub status: &'static str,
     pub label: &'static str,
     pub count: usize,
+    /// The list of these cases.
+    pub href: String,
+}
+
+/// A work queue's tile: its name, what it holds, how many, and its list.
+pub struct QueueTile {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub description: String,
+    pub count: u64,
+    pub href: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,6 +65,7 @@ pub struct StatusCount {
 pub struct DashboardPage {
     layout: Layout,
     today_wareki: String,
+    queues: Vec<QueueTile>,
     counts: Vec<StatusCount>,
     due_soon: Vec<CaseLine>,
     overdue: Vec<CaseLine>,
@@ -115,18 +128,51 @@ pub async fn dashboard(
         })
         .collect();
     let unsent = uketsuke_store::council::unlisted_count(&state.db, &user.scope(), today).await?;
+    let queues = uketsuke_store::queues::counts(&state.db, &user.scope(), today, soon_limit)
+        .await?
+        .into_iter()
+        .map(|(q, count)| QueueTile {
+            id: q.as_str(),
+            label: q.label(),
+            description: q.description(),
+            count,
+            href: format!("/cases?queue={}", q.as_str()),
+        })
+        .collect();
+    // 指定済 counts the cases recommended (答申) whose 指定年月日 is still ahead
+    // apart, as 答申済, the word the list and the case page use for them.
+    let pending = summary.recommended_not_yet_designated;
+    let mut counts = Vec::new();
+    for (s, n) in &summary.counts {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let href = format!("/cases?status={}", s.as_str());
+        if *s == CaseStatus::Designated {
+            counts.push(StatusCount {
+                status: "recommended",
+                label: "答申済",
+                count: count(pending),
+                href: href.clone(),
+            });
+            counts.push(StatusCount {
+                status: s.as_str(),
+                label: s.label(),
+                count: count(n.saturating_sub(pending)),
+                href,
+            });
+        } else {
+            counts.push(StatusCount {
+                status: s.as_str(),
+                label: s.label(),
+                count: count(*n),
+                href,
+            });
+        }
+    }
     Ok(DashboardPage {
         layout: Layout::signed_in(&state, &user),
         today_wareki: format_wareki(today),
-        counts: summary
-            .counts
-            .iter()
-            .map(|(s, n)| StatusCount {
-                status: s.as_str(),
-                label: s.label(),
-                count: usize::try_from(*n).unwrap_or(usize::MAX),
-            })
-            .collect(),
+        queues,
+        counts,
         due_soon: summary
             .due_soon
             .iter()

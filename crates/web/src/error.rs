@@ -1,6 +1,7 @@
 //! The web layer's error: a 500 is logged once with its cause chain and the user sees
-//! a plain Japanese page without internals; 403, 404 and a failed CSRF check get pages
-//! of their own.
+//! a plain Japanese page without internals; 403, 404, 409, 422 and a failed CSRF check
+//! get pages of their own — all in the site's frame, with the ways back (the case list,
+//! the dashboard, the start page).
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -31,18 +32,47 @@ pub enum Error {
     Csrf,
 }
 
+/// An error page in the site's frame, with the ways back.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: crate::layout::Layout,
+    title: &'a str,
+    message: &'a str,
+    links: &'a [(&'static str, &'static str)],
+}
+
+/// Where a user can go from an error page.
+const WAYS_BACK: [(&str, &str); 3] = [
+    ("/cases", "案件一覧に戻る"),
+    ("/dashboard", "ダッシュボード"),
+    ("/", "はじめに戻る"),
+];
+
 fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <link rel=\"stylesheet\" href=\"/static/site.css\"></head><body><main id=\"main\" class=\"wrap\">\
-         <h1>{title}</h1><p>{message}</p><p><a href=\"/\">はじめに戻る</a></p></main></body></html>",
-        title = escape(title),
-        message = escape(message)
-    );
+    use askama::Template;
+    let rendered = ErrorPage {
+        layout: crate::layout::Layout::default(),
+        title,
+        message,
+        links: &WAYS_BACK,
+    }
+    .render();
+    let body = match rendered {
+        Ok(html) => html,
+        // The template is compiled in; should it fail anyway, a bare page still says it.
+        Err(_) => format!(
+            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <link rel=\"stylesheet\" href=\"/static/site.css\"></head><body><main id=\"main\" class=\"wrap\">\
+             <h1>{title}</h1><p>{message}</p><p><a href=\"/\">はじめに戻る</a></p></main></body></html>",
+            title = escape(title),
+            message = escape(message)
+        ),
+    };
     (status, Html(body)).into_response()
 }
 
-/// Minimal HTML escaping for the error pages.
+/// Minimal HTML escaping for the fallback page.
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases", get(cases::list))
         .route("/cases.xlsx", get(cases::xlsx))
         .route("/cases.csv", get(cases::csv_download))
+        .route("/cases/bulk", post(cases::bulk))
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/propose", post(actions::propose))
         .route("/cases/{id}/approve", post(actions::approve))

@@ -56,7 +56,10 @@ fn case_actions(id: i32, number: i32) -> Vec<(String, Vec<(&'static str, String)
             format!("/cases/{id}/return"),
             vec![("reason", "攻撃".into())],
         ),
-        (format!("/cases/{id}/withdraw"), vec![]),
+        (
+            format!("/cases/{id}/withdraw"),
+            vec![("reason", "攻撃".into())],
+        ),
         (
             format!("/cases/{id}/void-number"),
             vec![("number_id", number.to_string()), ("reason", "攻撃".into())],

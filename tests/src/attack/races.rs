@@ -186,6 +186,10 @@ pub async fn lifecycle_pages(ctx: &Ctx) -> anyhow::Result<Tally> {
                         format!("/cases/{id}/return"),
                         vec![("reason", "試験".into())],
                     ),
+                    "withdraw" => (
+                        format!("/cases/{id}/withdraw"),
+                        vec![("reason", "試験".into())],
+                    ),
                     other => (format!("/cases/{id}/{other}"), vec![]),
                 };
                 let barrier = Arc::new(Barrier::new(2));

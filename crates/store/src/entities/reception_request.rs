@@ -57,6 +57,8 @@ pub struct Model {
     pub not_designated_reason: Option<String>,
     /// Why the case was last corrected (訂正の理由).
     pub correction_reason: Option<String>,
+    /// 取下げの理由 (as the case page asked for it).
+    pub withdraw_reason: Option<String>,
     pub created_by: Option<i32>,
     pub lock_version: i32,
     /// SHA-256 of the facility's folded name and address: one live request per

@@ -298,8 +298,9 @@ pub enum Command {
     Answer { on: NaiveDate },
     /// 返戻 on `on`; without a reason, the verdict's reasons are used.
     Return { reason: String, on: NaiveDate },
-    /// 取下げ on `on`: its numbers become void (never reused).
-    Withdraw { on: NaiveDate },
+    /// 取下げ on `on`, with the reason if one was given (the pages require one): its
+    /// numbers become void (never reused).
+    Withdraw { on: NaiveDate, reason: String },
     /// 無効化 of one of the case's numbers.
     Void { number_id: i32, reason: String },
     /// 8. 未指定, with the reason.
@@ -528,9 +529,16 @@ async fn execute(
         // 取下げ after 回答: the facility already holds its number (and may have tied
         // its 電子証明書 to it), so the number stays and the case ends as 8. 未指定 —
         // what the 管理システム must record for a number never designated.
-        Command::Withdraw { on } if case.status == S::Answered => {
+        Command::Withdraw { on, reason: why } if case.status == S::Answered => {
             let on = *on;
-            let reason = format!("取下げ（{}、回答後）", uketsuke_domain::format_wareki(on));
+            let why = Some(why.trim().to_owned()).filter(|w| !w.is_empty());
+            let reason = match &why {
+                Some(w) => format!(
+                    "取下げ（{}、回答後）: {w}",
+                    uketsuke_domain::format_wareki(on)
+                ),
+                None => format!("取下げ（{}、回答後）", uketsuke_domain::format_wareki(on)),
+            };
             write(
                 txn,
                 case,
@@ -538,15 +546,17 @@ async fn execute(
                 |r| {
                     r.status = Set(S::NotDesignated);
                     r.withdrawn_on = Set(Some(on));
+                    r.withdraw_reason = Set(why);
                     r.not_designated_reason = Set(Some(reason));
                 },
                 actor,
             )
             .await
         }
-        Command::Withdraw { on } => {
+        Command::Withdraw { on, reason: why } => {
             void_live_numbers(txn, case.id, "取下げのため", actor).await?;
             let on = *on;
+            let why = Some(why.trim().to_owned()).filter(|w| !w.is_empty());
             write(
                 txn,
                 case,
@@ -554,6 +564,7 @@ async fn execute(
                 |r| {
                     r.status = Set(S::Withdrawn);
                     r.withdrawn_on = Set(Some(on));
+                    r.withdraw_reason = Set(why);
                 },
                 actor,
             )
@@ -1424,7 +1435,13 @@ mod tests {
                 },
                 Action::Return,
             ),
-            (Command::Withdraw { on }, Action::Withdraw),
+            (
+                Command::Withdraw {
+                    on,
+                    reason: String::new(),
+                },
+                Action::Withdraw,
+            ),
             (
                 Command::Void {
                     number_id: 1,
@@ -1500,6 +1517,7 @@ mod tests {
             designated_on: None,
             not_designated_reason: None,
             correction_reason: None,
+            withdraw_reason: None,
             created_by: None,
             lock_version: 0,
             dedupe_key: None,

@@ -111,7 +111,7 @@ pub async fn act(
         Action::Approve => Command::Approve,
         Action::Answer => Command::Answer { on: today },
         Action::Return => Command::Return { reason, on: today },
-        Action::Withdraw => Command::Withdraw { on: today },
+        Action::Withdraw => Command::Withdraw { on: today, reason },
         Action::NotDesignated => Command::NotDesignated { reason },
         _ => {
             let number_id = match body.number_id {

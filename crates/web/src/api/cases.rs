@@ -441,7 +441,12 @@ pub async fn list(
         ));
     }
     let today = today_in_japan();
-    let query = filters.query_on(&state.calendar(&scope.bureau_id), today);
+    let calendar = state.calendar(&scope.bureau_id);
+    let mut query = filters.query_on(&calendar, today);
+    if let Some(queue) = filters.queue() {
+        let soon = calendar.add_open_days(today, uketsuke_store::queues::DUE_SOON_OPEN_DAYS);
+        uketsuke_store::queues::narrow(&state.db, &scope, queue, today, soon, &mut query).await?;
+    }
     let page = uketsuke_store::cases::list(
         &state.db,
         &scope,

@@ -12,6 +12,7 @@
 //! allowed from the case's status).
 
 mod actions;
+mod bulk;
 mod cases;
 mod council;
 mod doc;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/requests/{id}",
             get(cases::show).patch(cases::correct),
         )
+        .route("/api/v1/requests/bulk", post(bulk::bulk))
         .route("/api/v1/requests/{id}/{action}", post(actions::act))
         .route("/api/v1/council-sessions", post(council::create))
         .route("/api/v1/council-sessions/{id}", get(council::show))

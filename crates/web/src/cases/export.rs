@@ -33,7 +33,7 @@ async fn export_rows(
     let rows = uketsuke_store::cases::export_rows(
         &state.db,
         &user.scope(),
-        &f.query(state, user, today),
+        &f.store_query(state, user, today).await?,
         today,
         MAX_EXPORT_ROWS,
     )
@@ -42,31 +42,38 @@ async fn export_rows(
         offices.iter().map(|o| (o.id, o.name.clone())).collect();
     let out = rows
         .iter()
-        .map(|row| {
-            let r = &row.request;
-            CaseListRow {
-                received: r.received_on,
-                facility_name: r.facility_name.clone(),
-                kind: r.kind.label(),
-                status: uketsuke_store::council::status_label(r, today),
-                designation: r.designation_date,
-                due: effective_answer_due(r),
-                code: row
-                    .number
-                    .as_ref()
-                    .filter(|n| n.status.is_live())
-                    .map(|n| n.code.clone())
-                    .unwrap_or_default(),
-                office: r
-                    .office_id
-                    .and_then(|id| office_names.get(&id).cloned())
-                    .unwrap_or_default(),
-                address: r.facility_address.clone(),
-                phone: r.contact_phone.clone(),
-            }
-        })
+        .map(|row| export_row(row, &office_names, today))
         .collect();
     Ok((out, f.describe(&offices)))
+}
+
+/// One row of a download.
+pub(super) fn export_row(
+    row: &uketsuke_store::cases::ListRow,
+    office_names: &HashMap<i32, String>,
+    today: chrono::NaiveDate,
+) -> CaseListRow {
+    let r = &row.request;
+    CaseListRow {
+        received: r.received_on,
+        facility_name: r.facility_name.clone(),
+        kind: r.kind.label(),
+        status: uketsuke_store::council::status_label(r, today),
+        designation: r.designation_date,
+        due: effective_answer_due(r),
+        code: row
+            .number
+            .as_ref()
+            .filter(|n| n.status.is_live())
+            .map(|n| n.code.clone())
+            .unwrap_or_default(),
+        office: r
+            .office_id
+            .and_then(|id| office_names.get(&id).cloned())
+            .unwrap_or_default(),
+        address: r.facility_address.clone(),
+        phone: r.contact_phone.clone(),
+    }
 }
 
 /// `GET /cases.xlsx`: the view as a workbook (dates as Excel dates shown in 和暦).

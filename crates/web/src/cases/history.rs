@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use uketsuke_domain::{RequestKind, format_wareki};
-use uketsuke_store::cases::HistoryEntry;
+use uketsuke_store::cases::{HistoryEntry, HistoryNames};
 use uketsuke_store::lifecycle::{CaseStatus, Decision, FounderKind};
 
 use super::show::{number_status_label, texts};
@@ -30,7 +30,7 @@ pub struct HistoryLine {
 // ───────────────────────────── the history ─────────────────────────────
 
 /// The history in words: who did what, when, and which fields changed.
-pub(super) fn history_lines(entries: &[HistoryEntry]) -> Vec<HistoryLine> {
+pub(super) fn history_lines(entries: &[HistoryEntry], names: &HistoryNames) -> Vec<HistoryLine> {
     entries
         .iter()
         .map(
@@ -43,7 +43,7 @@ pub(super) fn history_lines(entries: &[HistoryEntry]) -> Vec<HistoryLine> {
                     None if e.actor_user_id.is_none() => format!("{}（システム）", e.actor),
                     None => e.actor.clone(),
                 };
-                let (note, changes) = diff(&e.entity, e.before.as_ref(), e.after.as_ref());
+                let (note, changes) = diff(&e.entity, e.before.as_ref(), e.after.as_ref(), names);
                 HistoryLine {
                     at: jst(e.at),
                     actor,
@@ -139,6 +139,7 @@ fn field_label(field: &str) -> &str {
         "designated_on" => "指定日",
         "not_designated_reason" => "未指定の理由",
         "correction_reason" => "訂正の理由",
+        "withdraw_reason" => "取下げの理由",
         "code" => "受付番号",
         "request_id" => "依頼",
         "combined_dental" => "医科歯科併設",
@@ -161,11 +162,25 @@ const UNINTERESTING: [&str; 5] = [
 ];
 
 /// A stored value in words.
-fn show_value(entity: &str, field: &str, v: &Value) -> String {
+fn show_value(entity: &str, field: &str, v: &Value, names: &HistoryNames) -> String {
     match v {
         Value::Null => "（なし）".to_owned(),
         Value::Bool(b) => if *b { "はい" } else { "いいえ" }.to_owned(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => {
+            let id = n.as_i64().and_then(|n| i32::try_from(n).ok());
+            let named = |map: &std::collections::HashMap<i32, String>, what: &str| {
+                id.and_then(|i| map.get(&i).cloned())
+                    .unwrap_or_else(|| format!("（削除された{what}）"))
+            };
+            match field {
+                "proposed_by" | "approved_by" => named(&names.users, "職員"),
+                "office_id" => named(&names.offices, "事務所"),
+                "council_session_id" => named(&names.sessions, "回"),
+                "sibling_id" | "request_id" => format!("受付ID {n}"),
+                "facility_id" => format!("医療機関ID {n}"),
+                _ => n.to_string(),
+            }
+        }
         Value::Array(_) => {
             let items = texts(v);
             if items.is_empty() {
@@ -224,7 +239,12 @@ fn show_value(entity: &str, field: &str, v: &Value) -> String {
 
 /// A note and the changed fields between `before` and `after`. A creation lists its
 /// fields when there are few (a number), else just says it was created.
-fn diff(entity: &str, before: Option<&Value>, after: Option<&Value>) -> (String, Vec<Change>) {
+fn diff(
+    entity: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    names: &HistoryNames,
+) -> (String, Vec<Change>) {
     let empty = serde_json::Map::new();
     fn obj(v: Option<&Value>) -> Option<&serde_json::Map<String, Value>> {
         v.and_then(Value::as_object)
@@ -248,8 +268,8 @@ fn diff(entity: &str, before: Option<&Value>, after: Option<&Value>) -> (String,
                     );
                     (old != new).then(|| Change {
                         field: field_label(k).to_owned(),
-                        before: show_value(entity, k, old),
-                        after: show_value(entity, k, new),
+                        before: show_value(entity, k, old, names),
+                        after: show_value(entity, k, new, names),
                     })
                 })
                 .collect();
@@ -273,12 +293,32 @@ mod tests {
     fn diff_lists_changed_fields_in_words() {
         let before = serde_json::json!({"status": "issued", "updated_at": "x", "not_designated_reason": null});
         let after = serde_json::json!({"status": "not_designated", "updated_at": "y", "not_designated_reason": "延期"});
-        let (note, changes) = diff("reception_request", Some(&before), Some(&after));
+        let (note, changes) = diff(
+            "reception_request",
+            Some(&before),
+            Some(&after),
+            &HistoryNames::default(),
+        );
         assert!(note.is_empty());
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].field, "状態");
         assert_eq!(changes[0].before, "番号交付済");
         assert_eq!(changes[0].after, "8. 未指定");
         assert_eq!(changes[1].before, "（なし）");
+    }
+
+    #[test]
+    fn ids_in_the_history_read_as_names() {
+        let mut names = HistoryNames::default();
+        names.users.insert(3, "決裁 花子".to_owned());
+        names.offices.insert(7, "東京事務所".to_owned());
+        let before = serde_json::json!({"approved_by": null, "office_id": 7});
+        let after = serde_json::json!({"approved_by": 3, "office_id": 8});
+        let (_, changes) = diff("issued_number", Some(&before), Some(&after), &names);
+        assert_eq!(changes[0].field, "決裁者");
+        assert_eq!(changes[0].before, "（なし）");
+        assert_eq!(changes[0].after, "決裁 花子");
+        assert_eq!(changes[1].before, "東京事務所");
+        assert_eq!(changes[1].after, "（削除された事務所）");
     }
 }

@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::NaiveDate;
 use uketsuke_domain::{RequestKind, today_in_japan};
 use uketsuke_store::cases::{ListRow, SortKey};
@@ -22,6 +25,10 @@ use crate::view::JpDate;
 /// One row of the list.
 pub struct CaseRow {
     pub id: i32,
+    /// The version shown, sent back with a bulk action (each case's own check).
+    pub version: i32,
+    /// Comes checked (「このページをすべて選択」).
+    pub checked: bool,
     pub received: JpDate,
     pub facility_name: String,
     pub kind_label: &'static str,
@@ -58,6 +65,8 @@ pub struct PageLink {
 pub struct SortHeader {
     pub label: &'static str,
     pub href: String,
+    pub asc_href: String,
+    pub desc_href: String,
     /// `ascending` / `descending` when the list is sorted by it (for `aria-sort`).
     pub aria_sort: &'static str,
     pub arrow: &'static str,
@@ -91,6 +100,14 @@ pub struct CasesPage {
     headers: Vec<SortHeader>,
     query: String,
     today: JpDate,
+    /// The work queue shown: its name and what it holds.
+    queue: Option<(&'static str, String)>,
+    /// The page with every row checked, and without.
+    select_all_href: String,
+    select_none_href: String,
+    /// Which bulk actions the role allows.
+    can_bulk_approve: bool,
+    can_bulk_answer: bool,
 }
 
 impl CasesPage {
@@ -121,6 +138,8 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
         retroactive: r.retroactive,
         paired: r.sibling_id.is_some(),
         id: r.id,
+        version: r.lock_version,
+        checked: false,
         received: JpDate::new(r.received_on),
         facility_name: r.facility_name.clone(),
         kind_label: r.kind.label(),
@@ -143,14 +162,58 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
     }
 }
 
-/// `GET /cases`.
+/// The cookie that remembers the list's last conditions for the session (a session
+/// cookie scoped to `/cases`; its value is the list's own query string).
+const REMEMBERED: &str = "uketsuke_cases_view";
+
+/// Whether `query` is a query string the list itself writes (only the characters of
+/// percent-encoded pairs), so that a remembered view cannot carry anything else.
+fn is_plain_query(query: &str) -> bool {
+    !query.is_empty()
+        && query
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "%&=_.-+".contains(c))
+}
+
+/// `GET /cases`. The conditions of each search are remembered for the session:
+/// `?restore=1` (the menu's link) goes back to them, `?clear=1` (「条件をクリア」) forgets
+/// them; a plain `/cases` shows every case.
 #[tracing::instrument(skip_all, fields(user_id = user.user.id))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
+    jar: CookieJar,
     Query(params): Query<ListParams>,
-) -> Result<CasesPage, Error> {
-    list_page(&state, &user, params, None).await
+) -> Result<Response, Error> {
+    let forget = || {
+        Cookie::build((REMEMBERED, ""))
+            .path("/cases")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .build()
+    };
+    if params.clear.trim() == "1" {
+        let page = list_page(&state, &user, ListParams::default(), None).await?;
+        return Ok((jar.remove(forget()), page).into_response());
+    }
+    if params.restore.trim() == "1" {
+        if let Some(query) = jar
+            .get(REMEMBERED)
+            .map(|c| c.value().to_owned())
+            .filter(|q| is_plain_query(q))
+        {
+            return Ok(Redirect::to(&format!("/cases?{query}")).into_response());
+        }
+        let page = list_page(&state, &user, ListParams::default(), None).await?;
+        return Ok(page.into_response());
+    }
+    let page = list_page(&state, &user, params, None).await?;
+    let remembered = Cookie::build((REMEMBERED, page.query.clone()))
+        .path("/cases")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .build();
+    Ok((jar.add(remembered), page).into_response())
 }
 
 pub(super) async fn list_page(
@@ -165,7 +228,7 @@ pub(super) async fn list_page(
     let found = uketsuke_store::cases::list(
         &state.db,
         &user.scope(),
-        &f.query(state, user, today),
+        &f.store_query(state, user, today).await?,
         today,
         f.page,
         PAGE_SIZE,
@@ -174,10 +237,14 @@ pub(super) async fn list_page(
     let (total, capped, page, pages) = (found.total, found.capped, found.page, found.pages);
     let office_names: HashMap<i32, String> =
         offices.iter().map(|o| (o.id, o.name.clone())).collect();
+    let select_all = params.select.trim() == "all";
     let rows: Vec<CaseRow> = found
         .rows
         .iter()
-        .map(|r| row_of(r, &office_names, today))
+        .map(|r| CaseRow {
+            checked: select_all,
+            ..row_of(r, &office_names, today)
+        })
         .collect();
 
     let query = f.query_string();
@@ -198,7 +265,13 @@ pub(super) async fn list_page(
             .unwrap_or_else(|| format!("事務所 {id}"))
     });
     let shown = rows.len() as u64;
+    let may = |a: uketsuke_store::lifecycle::Action| user.role >= a.rule().role;
     Ok(CasesPage {
+        queue: f.queue().map(|q| (q.label(), q.description())),
+        select_all_href: format!("{}&select=all#results", href(page)),
+        select_none_href: format!("{}#results", href(page)),
+        can_bulk_approve: may(uketsuke_store::lifecycle::Action::Approve),
+        can_bulk_answer: may(uketsuke_store::lifecycle::Action::Answer),
         layout: Layout::signed_in(state, user),
         statuses: CaseStatus::ALL
             .iter()
@@ -259,41 +332,28 @@ pub(super) async fn list_page(
 }
 
 impl SortHeader {
-    /// The list's column headers in display order; a sortable one links to the list
-    /// sorted by it (a second click reverses the order).
+    /// The list's column headers in display order; each links to the list sorted by it
+    /// (a second click reverses the order), with explicit 昇順・降順 links beside it.
     fn all(f: &Filters) -> Vec<SortHeader> {
-        let columns = [
-            ("受付日", Some(SortKey::Received)),
-            ("名称", Some(SortKey::Name)),
-            ("種別", None),
-            ("状態", None),
-            ("指定希望日", Some(SortKey::Designation)),
-            ("回答期限", Some(SortKey::Due)),
-            ("受付番号", None),
-            ("事務所", None),
-        ];
-        columns
+        SortKey::ALL
             .into_iter()
-            .map(|(label, key)| {
-                let Some(key) = key else {
-                    return SortHeader {
-                        label,
-                        href: String::new(),
-                        aria_sort: "",
-                        arrow: "",
-                    };
-                };
+            .map(|key| {
                 let current = f.sort == key;
-                let mut link = f.clone();
-                link.sort = key;
-                link.descending = if current {
-                    !f.descending
-                } else {
-                    key.default_descending()
+                let link = |descending: bool| {
+                    let mut link = f.clone();
+                    link.sort = key;
+                    link.descending = descending;
+                    format!("/cases?{}#results", link.query_string())
                 };
                 SortHeader {
-                    label,
-                    href: format!("/cases?{}", link.query_string()),
+                    label: key.label(),
+                    href: link(if current {
+                        !f.descending
+                    } else {
+                        key.default_descending()
+                    }),
+                    asc_href: link(false),
+                    desc_href: link(true),
                     aria_sort: match (current, f.descending) {
                         (false, _) => "",
                         (true, false) => "ascending",

@@ -25,17 +25,20 @@ use uketsuke_domain::{RequestKind, normalize_width, search_key};
 use uketsuke_store::cases::{CaseQuery, SortKey};
 use uketsuke_store::entities::office;
 use uketsuke_store::lifecycle::CaseStatus;
+use uketsuke_store::queues::Queue;
 
 use crate::auth::CurrentUser;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::view::percent;
 
+mod bulk;
 mod export;
 mod history;
 mod list;
 mod show;
 
+pub use bulk::bulk;
 pub use export::{csv_download, xlsx};
 pub use list::list;
 pub use show::{Notice, case_page, show};
@@ -60,6 +63,8 @@ const MAX_DUE_WITHIN: u32 = 250;
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// A work queue: approval | answer | due-soon | registry | reflection.
+    pub queue: String,
     /// received | proposed | issued | answered | designated | not_designated | returned | withdrawn
     pub status: String,
     pub office: String,
@@ -78,19 +83,26 @@ pub struct ListParams {
     pub code: String,
     /// 電話番号 (digits compared).
     pub phone: String,
-    /// received | designation | due | name
+    /// received | name | kind | status | designation | due | code | office
     pub sort: String,
     /// asc | desc
     pub order: String,
     pub page: String,
     /// For the CSV: utf8 | sjis.
     pub encoding: String,
+    /// `all`: every case of the page comes checked (select-all without JavaScript).
+    pub select: String,
+    /// `1`: back to the conditions last used in this session (the menu's link).
+    pub restore: String,
+    /// `1`: forget the remembered conditions (「条件をクリア」).
+    pub clear: String,
 }
 
 /// The filters, parsed; with a message for each field that could not be read (that
 /// filter is then not applied).
 #[derive(Debug, Clone)]
 pub struct Filters {
+    queue: Option<Queue>,
     status: Option<CaseStatus>,
     office: Option<i32>,
     kind: Option<RequestKind>,
@@ -135,6 +147,21 @@ impl Filters {
     /// Reads the query. `offices` are the bureau's offices the user may pick from.
     pub(crate) fn parse(p: &ListParams, offices: &[office::Model]) -> Self {
         let mut errors = BTreeMap::new();
+        let queue = match p.queue.trim() {
+            "" => None,
+            q => {
+                let parsed = Queue::parse(q);
+                if parsed.is_none() {
+                    errors.insert(
+                        "queue",
+                        format!(
+                            "「{q}」という作業の一覧はありません（すべての案件を表示しています）"
+                        ),
+                    );
+                }
+                parsed
+            }
+        };
         let status = CaseStatus::parse(p.status.trim());
         let office = p
             .office
@@ -208,6 +235,7 @@ impl Filters {
         };
         let page = p.page.trim().parse::<u64>().unwrap_or(1).max(1);
         Filters {
+            queue,
             status,
             office,
             kind,
@@ -252,7 +280,31 @@ impl Filters {
             phone: self.phone.clone(),
             sort: self.sort,
             descending: self.descending,
+            ..CaseQuery::default()
         }
+    }
+
+    /// The store's query of this view with its queue's conditions (which may need the
+    /// database: 未指定の確認 compares with the published lists).
+    pub(crate) async fn store_query(
+        &self,
+        state: &AppState,
+        user: &CurrentUser,
+        today: NaiveDate,
+    ) -> Result<CaseQuery, Error> {
+        let mut q = self.query(state, user, today);
+        if let Some(queue) = self.queue {
+            let calendar = state.calendar(&user.user.bureau_id);
+            let soon = calendar.add_open_days(today, uketsuke_store::queues::DUE_SOON_OPEN_DAYS);
+            uketsuke_store::queues::narrow(&state.db, &user.scope(), queue, today, soon, &mut q)
+                .await?;
+        }
+        Ok(q)
+    }
+
+    /// The work queue shown, if any.
+    pub(crate) fn queue(&self) -> Option<Queue> {
+        self.queue
     }
 
     /// The problems with the query, by parameter.
@@ -268,6 +320,9 @@ impl Filters {
     /// The query string of this view (without the page), for links and downloads.
     fn query_string(&self) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(q) = self.queue {
+            pairs.push(("queue", q.as_str().to_owned()));
+        }
         if let Some(s) = self.status {
             pairs.push(("status", s.as_str().to_owned()));
         }
@@ -313,6 +368,9 @@ impl Filters {
     /// The conditions in words, for the download's second line.
     fn describe(&self, offices: &[office::Model]) -> String {
         let mut parts = Vec::new();
+        if let Some(q) = self.queue {
+            parts.push(format!("作業={}", q.label()));
+        }
         if let Some(s) = self.status {
             parts.push(format!("状態={}", s.label()));
         }

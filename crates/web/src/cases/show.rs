@@ -132,9 +132,23 @@ impl Notice {
                 error: false,
             });
         }
-        let action = uketsuke_store::lifecycle::Action::parse(action)?;
+        use uketsuke_store::lifecycle::Action;
+        let action = Action::parse(action)?;
+        let next = match action {
+            Action::Propose => "決裁者（起案した職員とは別の職員）の決裁を待ちます（決裁待ち）。",
+            Action::Approve => {
+                "受付番号が確定しました。回答書を印刷して送付し、「回答済」にしてください（回答待ち）。"
+            }
+            Action::Answer => "地方社会保険医療協議会の答申を待ちます。",
+            Action::Return => "返戻の通知を印刷して送付してください。",
+            Action::Withdraw => {
+                "起案・決裁済みの番号は無効になりました（回答後の取下げは「8. 未指定」）。"
+            }
+            Action::Void => "無効にした番号は二度と使われません。",
+            _ => "",
+        };
         Some(Self {
-            text: format!("「{}」を記録しました。", action.label()),
+            text: format!("「{}」を記録しました。{next}", action.label()),
             error: false,
         })
     }
@@ -184,7 +198,9 @@ pub async fn case_page(
         status_label: s.status.label(),
     });
     let council = council.map(|c| (c.name, JpDate::new(c.held_on)));
-    let history = history_lines(&uketsuke_store::cases::history(db, &r, &numbers).await?);
+    let entries = uketsuke_store::cases::history(db, &r, &numbers).await?;
+    let names = uketsuke_store::cases::history_names(db, &r.bureau_id, &entries).await?;
+    let history = history_lines(&entries, &names);
 
     let due = effective_answer_due(&r);
     let actions = crate::actions::panel(state, user, &r, &numbers, facility.as_ref()).await?;
