@@ -163,12 +163,12 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
         )
         .await
         .unwrap();
+    screenshot(&c, "03-cases").await;
     assert_eq!(
         first_row_top,
         serde_json::json!(true),
         "a result shows without scrolling at 1366×768"
     );
-    screenshot(&c, "03-cases").await;
 
     // A work queue with every row checked, as the dashboard's tile opens it.
     c.goto(&format!("{}/cases?queue=approval&select=all", app.base_url))
@@ -447,6 +447,11 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
         "/admin/users",
         "/password",
         "/cases/999999",
+        "/cases?queue=approval",
+        "/cases?queue=answer",
+        "/cases?queue=due-soon",
+        "/cases?queue=registry",
+        "/cases?queue=reflection",
     ]
     .iter()
     .map(|p| (*p).to_owned())
