@@ -234,8 +234,8 @@ async fn the_list_shows_every_demo_case_of_the_bureau_with_wareki_dates() {
         r.designation_date.format("%Y-%m-%d")
     )));
     assert!(html.contains("番号起案中"), "status labels in Japanese");
-    // The nav links to the list.
-    assert!(html.contains("<a href=\"/cases\">案件一覧</a>"));
+    // The nav links to the list, with the conditions last used in the session.
+    assert!(html.contains("<a href=\"/cases?restore=1\">案件一覧</a>"));
 }
 
 #[tokio::test]
