@@ -490,5 +490,13 @@ async fn each_letter_prints_on_one_a4_page_and_bulk_printing_gives_two_pages_a_c
         4,
         "two 回答書, each with its enclosure, and nothing else printed"
     );
+
+    // The public schedule: one A4 page.
+    c.goto(&format!("{}/schedule/kanto-shinetsu/2027", app.base_url))
+        .await
+        .unwrap();
+    screenshot(&c, "schedule").await;
+    let pdf = print_pdf(&c, "schedule-kanto-shinetsu-2027").await;
+    assert_eq!(pdf_pages(&pdf), 1, "the year's schedule on one A4 page");
     c.close().await.unwrap();
 }

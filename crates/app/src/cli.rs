@@ -867,7 +867,7 @@ fn schedule(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
             text.into_bytes()
         }
         ScheduleFormat::Html => table
-            .html()
+            .standalone_html()
             .context("日程表の HTML を作れません")?
             .into_bytes(),
         ScheduleFormat::Xlsx => {

@@ -128,6 +128,22 @@ impl ScheduleTable {
             .map_err(|e| e.to_string())
     }
 
+    /// The printable page as one file of its own (for `uketsuke schedule --format
+    /// html`): the stylesheet inlined, no script.
+    pub fn standalone_html(&self) -> Result<String, askama::Error> {
+        Ok(self
+            .html()?
+            .replace(
+                r#"<link rel="stylesheet" href="/static/site.css">"#,
+                &format!("<style>\n{}</style>", include_str!("../static/site.css")),
+            )
+            .replace(r#"<script src="/static/print.js" defer></script>"#, "")
+            .replace(
+                r#"<p class="no-print print-bar"><button type="button" class="primary" data-print>印刷する</button>（A4 縦1枚で印刷します）</p>"#,
+                "",
+            ))
+    }
+
     /// The printable page.
     pub fn html(&self) -> Result<String, askama::Error> {
         SchedulePage {
