@@ -7,6 +7,7 @@
 
 use chrono::Datelike;
 use uketsuke_store::audit::Actor;
+use uketsuke_store::entities::reception_request;
 use uketsuke_store::users::{self, NewUser, Role};
 use uketsuke_tests::{TestApp, refusal};
 
@@ -137,8 +138,11 @@ fn count(html: &str, needle: &str) -> usize {
     html.matches(needle).count()
 }
 
-fn expected_number(prefix: &str, received_on: chrono::NaiveDate, id: i32) -> String {
-    format!("{prefix}{}第{id}号", received_on.year() - 2018)
+/// The 文書番号 of a case: the prefix, the 令和 year of the day it was entered (Japan
+/// time) and its 受付ID.
+fn expected_number(prefix: &str, case: &reception_request::Model) -> String {
+    let entered = (case.created_at + chrono::TimeDelta::hours(9)).date_naive();
+    format!("{prefix}{}第{}号", entered.year() - 2018, case.id)
 }
 
 #[tokio::test]
@@ -158,7 +162,7 @@ async fn the_answer_prints_the_offices_letterhead_a_stable_number_and_the_guidan
         .text()
         .await
         .unwrap();
-    let number = expected_number("関厚東発", case.received_on, id);
+    let number = expected_number("関厚東発", &case);
     assert!(
         html.contains(&number),
         "the office's 文書番号 {number}: {html}"
@@ -193,7 +197,14 @@ async fn the_answer_prints_the_offices_letterhead_a_stable_number_and_the_guidan
     assert!(html.contains("レターヘッド内科（医科）"));
     assert!(!html.contains('{'), "no placeholder left unfilled");
 
-    // Printed again: the same number.
+    // Answered (the case changes state and gets its 回答日), then printed again: the
+    // same number.
+    assert_eq!(
+        post(&app, &format!("/cases/{id}/answer"), &[])
+            .await
+            .status(),
+        303
+    );
     let again = app
         .get(&format!("/cases/{id}/answer"))
         .await
@@ -246,7 +257,7 @@ async fn the_return_letter_has_ki_numbered_reasons_and_an_inquiry_number() {
         "each reason numbered: {html}"
     );
     assert!(html.contains("以上"));
-    assert!(html.contains(&expected_number("関厚発", case.received_on, id)));
+    assert!(html.contains(&expected_number("関厚発", &case)));
     assert!(html.contains("担当　保険課　電話 048-000-0001"));
     assert!(html.contains(&format!("お問い合わせ番号（受付ID）　{id}")));
     assert!(html.contains("関東信越厚生局長　厚生 一郎"));
@@ -287,7 +298,7 @@ async fn bulk_printing_renders_one_answer_and_one_enclosure_per_answerable_case(
     );
     for (id, name) in ids.iter().zip(["一括一内科", "一括二内科", "一括三内科"]) {
         let case = app.request(*id).await;
-        assert!(html.contains(&expected_number("関厚東発", case.received_on, *id)));
+        assert!(html.contains(&expected_number("関厚東発", &case)));
         assert!(html.contains(name));
     }
     assert!(html.contains("次の 3 件は印刷しません"), "{html}");

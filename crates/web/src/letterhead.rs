@@ -29,8 +29,9 @@
 //!
 //! **Document numbers are derived, not stored**: `{seq}` and `{case_id}` are the case's
 //! number (its ID, fixed when the request is entered and never reused) and `{year}` the
-//! 令和 year of its 受付日, which a correction may move but printing never does. So a
-//! case prints the same number every time, on every machine, with nothing to record.
+//! 令和 year of the day it was entered (Japan time; not the 受付日, which a correction
+//! may move). Both are fixed for the life of the case, so it prints the same number
+//! every time, on every machine, with nothing to record.
 
 use std::collections::BTreeMap;
 
@@ -194,12 +195,12 @@ pub struct Letterhead {
 }
 
 impl Letterhead {
-    /// The document number of case `case_id` received on `received_on`, if the bureau
-    /// configured a pattern.
-    pub fn document_number(&self, case_id: i32, received_on: NaiveDate) -> Option<String> {
+    /// The document number of case `case_id` entered on `entered_on` (Japan time), if
+    /// the bureau configured a pattern.
+    pub fn document_number(&self, case_id: i32, entered_on: NaiveDate) -> Option<String> {
         let pattern = self.document_number.as_deref()?;
         let id = case_id.to_string();
-        let year = reiwa_year(received_on);
+        let year = reiwa_year(entered_on);
         fill(
             pattern,
             &[("seq", &id), ("case_id", &id), ("year", year.as_str())],

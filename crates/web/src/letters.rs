@@ -60,6 +60,11 @@ pub struct Letter {
     pub guidance: Option<FilledGuidance>,
 }
 
+/// The day a case was entered, in Japan (UTC+9, no daylight saving).
+fn entered_on(r: &reception_request::Model) -> NaiveDate {
+    (r.created_at + chrono::TimeDelta::hours(9)).date_naive()
+}
+
 /// The code of the office the case was received at, if any.
 async fn office_code(
     state: &AppState,
@@ -159,7 +164,7 @@ fn letter(
                     .collect()
             })
             .unwrap_or_default(),
-        document_number: head.document_number(r.id, r.received_on),
+        document_number: head.document_number(r.id, entered_on(r)),
         sender: head.director.clone().unwrap_or_else(|| bureau_name.clone()),
         contact: head.contact(),
         inquiry: head.inquiry.clone(),
