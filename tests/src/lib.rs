@@ -149,8 +149,15 @@ impl TestApp {
 
     /// Starts the app, with demo data when `demo` is true (as `serve --demo`).
     pub async fn spawn_with(demo: bool) -> Self {
+        Self::spawn_configured(demo, |_| {}).await
+    }
+
+    /// Starts the app with the settings of `config/` changed by `configure` first (e.g. a
+    /// bureau's letterhead), with demo data when `demo` is true.
+    pub async fn spawn_configured(demo: bool, configure: impl FnOnce(&mut Settings)) -> Self {
         let database = TestDatabase::create().await;
         let mut settings = settings();
+        configure(&mut settings);
         settings.database.url = database.url.clone();
         settings.database.max_connections = 8;
         let db = startup::prepare_database(&settings)

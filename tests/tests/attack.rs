@@ -250,6 +250,25 @@ async fn an_office_limited_account_cannot_touch_another_offices_case() {
             .await;
         assert_eq!(response.status(), 404, "POST {action}");
     }
+    // Bulk printing with the other office's id: skipped with a message that names
+    // nothing of the case, never printed.
+    let csrf = app.csrf("/dashboard").await;
+    let response = app
+        .post_form(
+            "/letters/answers",
+            &[("csrf", csrf.as_str()), ("ids", id.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(!page.contains("千葉の医院"), "{page}");
+    assert!(!page.contains("class=\"sheet letter\""), "nothing printed");
+    assert!(page.contains("表示できる案件ではありません（存在しないか、担当外の案件です）"));
+    // Without the form's CSRF token: refused before anything is read.
+    let response = app
+        .post_form("/letters/answers", &[("ids", id.to_string().as_str())])
+        .await;
+    assert_eq!(response.status(), 403, "POST /letters/answers without CSRF");
     let csrf = app.csrf("/dashboard").await;
     let response = app
         .post_form(

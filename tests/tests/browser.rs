@@ -507,3 +507,261 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
     );
     c.close().await.unwrap();
 }
+
+/// The pages of a PDF: its `/Type /Page` objects (not `/Pages`).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
+
+/// The page printed to PDF as a person prints it: A4 portrait with the page's margins.
+async fn print_pdf(client: &Client, name: &str) -> Vec<u8> {
+    use fantoccini::wd::{PrintConfiguration, PrintMargins, PrintSize};
+    let config = PrintConfiguration::builder()
+        .size(PrintSize::A4)
+        .margins(PrintMargins {
+            top: 1.5,
+            bottom: 1.5,
+            left: 1.8,
+            right: 1.8,
+        })
+        .shrink_to_fit(false)
+        .build()
+        .unwrap();
+    let pdf = client.print(config).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "{name}: a PDF");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/letters");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.pdf")), &pdf).unwrap();
+    pdf
+}
+
+/// Enters a request through the form (as the signed-in clerk of `app.client`).
+async fn enter_request(app: &TestApp, fields: &[(&str, &str)]) -> i32 {
+    let csrf = app.csrf("/requests/new").await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    let response = app.post_form("/requests/new", &all).await;
+    let status = response.status();
+    if status != 303 {
+        let page = response.text().await.unwrap();
+        let errors: Vec<&str> = page.lines().filter(|l| l.contains("error")).collect();
+        panic!("entry: {status}: {errors:?}");
+    }
+    response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap()
+}
+
+async fn signed_post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> u16 {
+    let csrf = app.csrf("/dashboard").await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    app.post_form(path, &all).await.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_letter_prints_on_one_a4_page_and_bulk_printing_gives_two_pages_a_case() {
+    let app = TestApp::spawn_configured(false, |settings| {
+        let kanto = settings
+            .bureaus
+            .iter_mut()
+            .find(|b| b.id == "kanto-shinetsu")
+            .unwrap();
+        kanto.letters.department = Some("保険課 受付番号担当".into());
+        kanto.letters.phone = Some("048-000-0001".into());
+        kanto.letters.inquiry = Some(
+            "関東信越厚生局 保険課 受付番号担当（平日 8:30～17:15、電話 048-000-0001）".into(),
+        );
+    })
+    .await;
+    app.switch_to("print-tanto", "clerk", "kanto-shinetsu")
+        .await;
+    let short = [
+        ("reply_address", "東京都新宿区西新宿2-8-1"),
+        ("reply_name", "開設準備室"),
+        ("kind", "医科"),
+        ("facility_name", "印刷内科クリニック"),
+        ("facility_address", "東京都新宿区西新宿2-8-1"),
+        ("designation_date", "令和9年4月1日"),
+        ("founder_kind", "person"),
+        ("founder_name", "厚生 太郎"),
+        ("contact_phone", "03-5321-1111"),
+    ];
+    let long_address = "東京都千代田区霞が関一丁目二番二号　中央合同庁舎第五号館別館　医療法人社団オンライン資格確認推進会開設準備事務局内　第一会議室（受付番号担当者宛）";
+    let long = [
+        ("reply_address", long_address),
+        (
+            "reply_name",
+            "医療法人社団オンライン資格確認推進会　理事長　厚生労働太郎左衛門　開設準備室　ご担当者",
+        ),
+        ("kind", "医科"),
+        (
+            "facility_name",
+            "医療法人社団オンライン資格確認推進会　霞が関中央合同庁舎前総合内科・循環器内科・消化器内科・呼吸器内科クリニック",
+        ),
+        ("facility_address", long_address),
+        ("designation_date", "令和9年4月1日"),
+        ("founder_kind", "corporation"),
+        ("corporation_name", "医療法人社団オンライン資格確認推進会"),
+        ("representative_title", "理事長"),
+        ("representative_name", "厚生労働 太郎左衛門"),
+        ("registration_number", "東京医第１２３４５６号"),
+        ("contact_phone", "03-5321-1111"),
+    ];
+    let mut answered = Vec::new();
+    for fields in [&short[..], &long[..]] {
+        let id = enter_request(&app, fields).await;
+        assert_eq!(
+            signed_post(&app, &format!("/cases/{id}/propose"), &[("district", "1")]).await,
+            303
+        );
+        answered.push(id);
+    }
+    let mut short = short;
+    short[3].1 = "返戻内科クリニック";
+    let mut long = long;
+    long[3].1 = "医療法人社団オンライン資格確認推進会　霞が関中央合同庁舎前総合内科・循環器内科・消化器内科・呼吸器内科・返戻分院";
+    let returned_short = enter_request(&app, &short).await;
+    let returned_long = enter_request(&app, &long).await;
+    app.switch_to("print-kessai", "approver", "kanto-shinetsu")
+        .await;
+    for id in &answered {
+        assert_eq!(
+            signed_post(&app, &format!("/cases/{id}/approve"), &[]).await,
+            303
+        );
+    }
+    let reasons = "提出期限（令和9年2月1日）を過ぎて受け付けました。\n\
+                   開設者の保険医登録の記号及び番号の記載が、添付された登録票の写しと一致しません。\n\
+                   指定希望日が、開設許可の予定日より前になっています。\n\
+                   回答書の送付先の住所に郵便番号の記載がありません。";
+    for id in [returned_short, returned_long] {
+        assert_eq!(
+            signed_post(&app, &format!("/cases/{id}/return"), &[("reason", reasons)]).await,
+            303
+        );
+    }
+
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/login", app.base_url)).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("print-kessai")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("pw-print-kessai-0123456789")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='ダッシュボード']"))
+        .await
+        .unwrap();
+
+    for (name, path, pages) in [
+        ("answer-short", format!("/cases/{}/answer", answered[0]), 2),
+        ("answer-long", format!("/cases/{}/answer", answered[1]), 2),
+        (
+            "return-short",
+            format!("/cases/{returned_short}/return-letter"),
+            1,
+        ),
+        (
+            "return-long",
+            format!("/cases/{returned_long}/return-letter"),
+            1,
+        ),
+    ] {
+        c.goto(&format!("{}{path}", app.base_url)).await.unwrap();
+        // The print button is on screen, and works (window.print is called).
+        let button = c.find(Locator::Css("button[data-print]")).await.unwrap();
+        assert!(
+            button.is_displayed().await.unwrap(),
+            "{name}: a print button"
+        );
+        c.execute(
+            "window.__printed = 0; window.print = function () { window.__printed += 1; };",
+            vec![],
+        )
+        .await
+        .unwrap();
+        button.click().await.unwrap();
+        assert_eq!(
+            c.execute("return window.__printed;", vec![]).await.unwrap(),
+            serde_json::json!(1),
+            "{name}: the button prints"
+        );
+        screenshot(&c, &format!("letter-{name}")).await;
+        let pdf = print_pdf(&c, name).await;
+        // 回答書: one page, then its enclosure on one page. 返戻: one page.
+        assert_eq!(
+            pdf_pages(&pdf),
+            pages,
+            "{name}: the letter fits on one A4 page (the PDF is in target/letters/)"
+        );
+    }
+
+    // Bulk printing from a form that posts to /letters/answers, as the case list does.
+    c.goto(&format!("{}/dashboard", app.base_url))
+        .await
+        .unwrap();
+    let ids = format!("{},{},{}", answered[0], answered[1], returned_short);
+    c.execute(
+        r#"const f = document.createElement('form');
+           f.method = 'post'; f.action = '/letters/answers';
+           const csrf = document.querySelector('input[name=csrf]').value;
+           const add = (n, v) => { const i = document.createElement('input'); i.type = 'hidden'; i.name = n; i.value = v; f.appendChild(i); };
+           add('csrf', csrf);
+           arguments[0].split(',').forEach(id => add('ids', id));
+           document.body.appendChild(f); f.submit();"#,
+        vec![serde_json::json!(ids)],
+    )
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css("button[data-print]"))
+        .await
+        .unwrap();
+    let skipped = c
+        .find(Locator::Css("ul.skipped"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        skipped.contains(&format!("受付ID {returned_short}")),
+        "the returned case is listed as skipped: {skipped}"
+    );
+    screenshot(&c, "letters-bulk").await;
+    let pdf = print_pdf(&c, "answers-bulk").await;
+    assert_eq!(
+        pdf_pages(&pdf),
+        4,
+        "two 回答書, each with its enclosure, and nothing else printed"
+    );
+
+    // The public schedule: one A4 page.
+    c.goto(&format!("{}/schedule/kanto-shinetsu/2027", app.base_url))
+        .await
+        .unwrap();
+    screenshot(&c, "schedule").await;
+    let pdf = print_pdf(&c, "schedule-kanto-shinetsu-2027").await;
+    assert_eq!(pdf_pages(&pdf), 1, "the year's schedule on one A4 page");
+    c.close().await.unwrap();
+}

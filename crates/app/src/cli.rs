@@ -61,6 +61,10 @@ pub enum Command {
     },
     /// Deadlines for a designation date: 提出期限, 回答期限, 実施機関への提出期限.
     Due(DueArgs),
+    /// The published schedule (日程表) of a bureau and year: each month's designation
+    /// date with its deadlines, as JSON (the rows `due` prints), .xlsx or the public
+    /// page's HTML.
+    Schedule(ScheduleArgs),
     /// Check the configuration and print what is in effect (secrets hidden).
     Config {
         #[command(subcommand)]
@@ -332,6 +336,30 @@ pub struct DueArgs {
     pub bureau: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Bureau id, e.g. kanto-shinetsu.
+    #[arg(long)]
+    pub bureau: String,
+    /// The year (西暦), e.g. 2027.
+    #[arg(long)]
+    pub year: i32,
+    /// json (default), xlsx (needs --out) or html.
+    #[arg(long, value_enum, default_value_t = ScheduleFormat::Json)]
+    pub format: ScheduleFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The output of `uketsuke schedule`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScheduleFormat {
+    Json,
+    Xlsx,
+    Html,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RulesAction {
     /// Assess a request; prints JSON {eligible, decision, reasons, warnings}.
@@ -407,6 +435,7 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
             calendar_closed(&settings, &from, &to, bureau.as_deref())?;
         }
         Command::Due(args) => due(&settings, &args)?,
+        Command::Schedule(args) => schedule(&settings, &args)?,
         Command::Config {
             action: ConfigAction::Check,
         } => {
@@ -819,6 +848,52 @@ fn due(settings: &Settings, args: &DueArgs) -> anyhow::Result<()> {
             "implementing_body_due": iso(d.implementing_body_due),
         })
     );
+    Ok(())
+}
+
+fn schedule(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
+    let rules = startup::bureau_rules(settings)?;
+    let bureau = settings.bureau(&args.bureau)?;
+    let rules = rules
+        .get(&bureau.id)
+        .with_context(|| format!("局 '{}' の規則を読めません", bureau.id))?;
+    let letters = startup::letter_settings(settings);
+    let table = uketsuke_web::schedule::ScheduleTable::new(rules, &letters, args.year)
+        .map_err(|e| anyhow::anyhow!("--year: {e}"))?;
+    let bytes = match args.format {
+        ScheduleFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&table.json())?;
+            text.push('\n');
+            text.into_bytes()
+        }
+        ScheduleFormat::Html => table
+            .standalone_html()
+            .context("日程表の HTML を作れません")?
+            .into_bytes(),
+        ScheduleFormat::Xlsx => {
+            if args.out.is_none() {
+                bail!(
+                    "--format xlsx には --out FILE を指定してください（.xlsx は端末に表示できません）"
+                );
+            }
+            table
+                .xlsx()
+                .map_err(|e| anyhow::anyhow!("日程表の .xlsx を作れません: {e}"))?
+        }
+    };
+    match &args.out {
+        Some(out) => {
+            std::fs::write(out, bytes)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            eprintln!("{} を作成しました", out.display());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .context("標準出力に書き込めません")?;
+        }
+    }
     Ok(())
 }
 

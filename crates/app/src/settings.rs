@@ -61,6 +61,9 @@ pub struct Settings {
     /// Who may read `/metrics`.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// What letters print when a bureau's file says nothing (the guidance enclosure).
+    #[serde(default)]
+    pub letters: uketsuke_web::letterhead::LetterDefaults,
     /// Filled from `config/bureaus/*.toml` (and `local/bureaus/*.toml`), not from the
     /// layered files.
     #[serde(skip)]
@@ -260,6 +263,10 @@ pub struct BureauSettings {
     /// The 新規指定医療機関一覧表's title and columns (rename, drop, reorder).
     #[serde(default)]
     pub export: ListLayout,
+    /// The letters' letterhead (文書番号, 局長名, 担当・連絡先, 問い合わせ先), per bureau
+    /// and office, the guidance enclosure and the public schedule's note.
+    #[serde(default)]
+    pub letters: uketsuke_web::letterhead::BureauLetters,
 }
 
 /// An office (事務所・分室).
@@ -440,6 +447,10 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.server.trusted_proxy_networks()?;
+        if let Some(g) = &self.letters.guidance {
+            g.validate()
+                .map_err(|e| anyhow::anyhow!("設定エラー: キー letters.{e}"))?;
+        }
         self.bureau(&self.app.default_bureau)
             .context("app.default_bureau の値が不正です")?;
         for id in &self.app.bureaus {
@@ -548,6 +559,10 @@ fn check_bureau(file: &Path, b: &BureauSettings) -> anyhow::Result<()> {
     b.deadlines
         .validate()
         .map_err(|e| anyhow::anyhow!("{}: {e}", at("deadlines")))?;
+    let office_codes: Vec<&str> = b.offices.iter().map(|o| o.code.as_str()).collect();
+    b.letters
+        .validate(&office_codes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", at("letters")))?;
     for address in b
         .recipients
         .implementing_body

@@ -101,6 +101,18 @@ pub fn bureau_rules(settings: &Settings) -> anyhow::Result<BTreeMap<String, Bure
     Ok(rules)
 }
 
+/// Each configured bureau's letterhead and wording, with the defaults.
+pub fn letter_settings(settings: &Settings) -> uketsuke_web::letterhead::LetterSettings {
+    uketsuke_web::letterhead::LetterSettings {
+        bureaus: settings
+            .bureaus
+            .iter()
+            .map(|b| (b.id.clone(), b.letters.clone()))
+            .collect(),
+        defaults: settings.letters.clone(),
+    }
+}
+
 /// A running web application, bound to its port.
 pub struct Application {
     listener: TcpListener,
@@ -150,6 +162,7 @@ impl Application {
             metrics: Arc::new(uketsuke_web::metrics::Metrics::new(
                 settings.metrics.token.as_deref(),
             )),
+            letters: Arc::new(letter_settings(settings)),
         };
         Ok(Self { listener, state })
     }

@@ -11,6 +11,7 @@
 //! - [`cases`]: [`case_list_xlsx`] and [`case_list_csv`], the staff's case list (案件一覧)
 //!   as downloaded from the list page.
 //! - [`answer`]: [`answer_xlsx`], the 「受付番号 情報提供依頼書 兼 回答書」 (別紙1) answer.
+//! - [`schedule`]: [`schedule_xlsx`], a bureau's published schedule (日程表) of a year.
 //! - [`text`]: display widths and 全角 digits shared by the writers.
 //! - [`error`]: the one error type, with messages in Japanese.
 //!
@@ -32,6 +33,7 @@ pub mod layout;
 pub mod list;
 pub mod reflection;
 pub mod row;
+pub mod schedule;
 pub mod text;
 
 pub use answer::{AnswerSheet, answer_xlsx};
@@ -42,3 +44,4 @@ pub use layout::{Column, ColumnSpec, ListLayout};
 pub use list::{XLSX_MIME, list_xlsx};
 pub use reflection::{ReflectionRow, reflection_csv, reflection_xlsx};
 pub use row::ListRow;
+pub use schedule::{SCHEDULE_HEADERS, ScheduleRow, schedule_xlsx};

@@ -223,6 +223,40 @@ pub fn deadlines(cal: &Calendar, cfg: &DeadlineConfig, designation: NaiveDate) -
     }
 }
 
+/// The years [`schedule`] covers: from 2024, the first year of designations under the
+/// 受付番号 procedure (seed 002: numbers given from February 2024), to 2099, the last
+/// year the 春分・秋分 formula of the holiday calendar is published for (1980–2099).
+pub const SCHEDULE_YEARS: std::ops::RangeInclusive<i32> = 2024..=2099;
+
+/// The published schedule (日程表) of `year`: the dates of each designation date of the
+/// year — the 1st of every month, January to December — by the same rules as a case
+/// ([`deadlines`]). A year outside [`SCHEDULE_YEARS`] is refused.
+///
+/// ```
+/// use uketsuke_rules::calendar::Calendar;
+/// use uketsuke_rules::deadlines::{DeadlineConfig, schedule};
+/// let rows = schedule(&Calendar::default(), &DeadlineConfig::default(), 2024).unwrap();
+/// assert_eq!(rows.len(), 12);
+/// assert_eq!(rows[3].answer_due.to_string(), "2024-02-13"); // 4月1日指定
+/// assert!(schedule(&Calendar::default(), &DeadlineConfig::default(), 2200).is_err());
+/// ```
+pub fn schedule(cal: &Calendar, cfg: &DeadlineConfig, year: i32) -> Result<Vec<Deadlines>> {
+    if !SCHEDULE_YEARS.contains(&year) {
+        return Err(Error::ScheduleYearOutOfRange {
+            year,
+            first: *SCHEDULE_YEARS.start(),
+            last: *SCHEDULE_YEARS.end(),
+        });
+    }
+    (1..=12)
+        .map(|month| {
+            NaiveDate::from_ymd_opt(year, month, 1)
+                .map(|designation| deadlines(cal, cfg, designation))
+                .ok_or(Error::InvalidYearMonth { year, month })
+        })
+        .collect()
+}
+
 /// 回答期限: the 10th of the month two months before the designation month, or the
 /// next open day if the 10th is closed.
 pub fn answer_due(cal: &Calendar, designation: NaiveDate) -> NaiveDate {

@@ -48,6 +48,10 @@ pub enum Error {
     )]
     InvalidSerialRange { first: u16, last: u16 },
 
+    /// A schedule asked for a year the calendar does not cover.
+    #[error("{year}年の日程表は作成できません（作成できるのは{first}年から{last}年までです）。")]
+    ScheduleYearOutOfRange { year: i32, first: i32, last: i32 },
+
     /// A bureau id this crate does not know.
     #[error("地方厚生（支）局の識別子「{0}」は存在しません。")]
     UnknownBureau(String),

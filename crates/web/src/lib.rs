@@ -9,7 +9,10 @@
 //! - [`cases`]: finding cases (filters, search, paging, .xlsx/CSV) and the case page;
 //! - [`routes`]: the router, its security headers, and the pages themselves;
 //! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 無効化);
-//! - [`letters`]: the printed 回答書 and 返戻通知; [`council`]: the 地医協 sessions;
+//! - [`letters`]: the printed 回答書 (one or many, each with its guidance enclosure) and
+//!   返戻通知; [`letterhead`]: their configured sender, numbers and wording;
+//! - [`schedule`]: the public schedule (日程表) of a bureau and year, without login;
+//! - [`council`]: the 地医協 sessions;
 //! - [`admin`]: the bureau's accounts, for the 管理 role;
 //! - [`entry`]: uploading forms and lists with a preview, and the blank form;
 //! - [`new_request`]: the entry form, 別紙1 field by field;
@@ -36,11 +39,13 @@ pub mod error;
 pub mod guard;
 pub mod imports;
 pub mod layout;
+pub mod letterhead;
 pub mod letters;
 pub mod metrics;
 pub mod new_request;
 pub mod registry;
 pub mod routes;
+pub mod schedule;
 pub mod state;
 pub mod throttle;
 pub mod view;

@@ -123,9 +123,12 @@ pub fn router(state: AppState) -> Router {
             get(entry::open_rejected),
         )
         .route("/requests/upload/jobs/{id}", get(crate::imports::page))
+        .route("/letters/answers", post(crate::letters::answers))
+        .route("/schedule/{bureau}/{year}", get(crate::schedule::page))
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::scrape))
         .route("/static/site.css", get(stylesheet))
+        .route("/static/print.js", get(print_script))
         .merge(crate::api::router())
         .layer(axum::middleware::from_fn(crate::guard::reject_nul))
         .layer(axum::middleware::from_fn_with_state(
@@ -249,6 +252,17 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         "reasons": reasons,
     });
     (code, Json(body))
+}
+
+/// The print button's script (the only script: the pages work without it).
+async fn print_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/print.js"),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -33,6 +33,8 @@ pub struct AppState {
     pub numbering: uketsuke_rules::numbering::NumberingPolicy,
     /// Request counters and the scheduler's heartbeat (`/metrics`, `/healthz`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The letters' letterheads, the guidance enclosure and the schedule's note.
+    pub letters: Arc<crate::letterhead::LetterSettings>,
 }
 
 impl AppState {

@@ -54,6 +54,7 @@ async fn state() -> AppState {
         ingest_limits: Default::default(),
         numbering: Default::default(),
         metrics: Arc::new(uketsuke_web::metrics::Metrics::new(None)),
+        letters: Arc::default(),
     }
 }
 
