@@ -277,6 +277,33 @@ async fn an_office_limited_account_cannot_touch_another_offices_case() {
         )
         .await;
     assert_eq!(response.status(), 404, "POST not-designated");
+    // The list's bulk work (issue #14): another office's case is not found, per case,
+    // and not downloadable; the API's bulk says the same.
+    let ids = id.to_string();
+    let response = app
+        .post_signed(
+            "/cases/bulk",
+            &[
+                ("action", "approve"),
+                ("ids", ids.as_str()),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(&format!("data-id=\"{id}\" data-outcome=\"not_found\"")),
+        "{page}"
+    );
+    assert!(!page.contains("千葉の医院"));
+    let response = app
+        .post_signed(
+            "/cases/bulk",
+            &[("action", "download"), ("ids", ids.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 404, "bulk download");
     let case = uketsuke_store::entities::reception_request::Entity::find_by_id(id)
         .one(&app.db)
         .await
