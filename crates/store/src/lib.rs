@@ -10,6 +10,8 @@
 //! - [`issuance`]: issuing the next free number, guarded by a unique constraint;
 //! - [`lifecycle`]: the case's typed states, its transition table and the one guarded
 //!   change every action goes through;
+//! - [`plans`]: the 導入計画書 (別紙2) of a case: submissions, the check, 確認済 and
+//!   経過措置 届出;
 //! - [`requests`]: recording requests and their facilities, and the case statuses;
 //! - [`outbox`]: the email outbox — queue, atomic claim, sent / retry / dead;
 //! - [`jobs`]: scheduled job runs, unique per (job, period);
@@ -37,6 +39,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod monitor;
 pub mod outbox;
+pub mod plans;
 pub mod reflection;
 pub mod registry;
 pub mod requests;
