@@ -153,8 +153,7 @@ fn classify(text: &str) -> Option<Label> {
             "記載例",
             "記入例",
         ]
-        .iter()
-        .any(|w| b == *w)
+        .contains(&b)
     {
         match number {
             Some(n @ 3..=13) => Label::Item(n),

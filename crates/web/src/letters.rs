@@ -1,5 +1,6 @@
 //! The printed letters of a case: the 回答書 (the answer, 別紙1's lower half, as an A4
-//! page or as .xlsx) and the 返戻通知 (the return letter).
+//! page or as .xlsx) and the 返戻通知 (the return letter); the 導入計画書's 補正 request
+//! (`crate::cases::plan`) prints from the same [`Letter`].
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -40,7 +41,12 @@ pub struct Letter {
     pub retroactive: bool,
 }
 
-fn letter(state: &AppState, r: &reception_request::Model, code: String, date: NaiveDate) -> Letter {
+pub(crate) fn letter(
+    state: &AppState,
+    r: &reception_request::Model,
+    code: String,
+    date: NaiveDate,
+) -> Letter {
     let founder = match (&r.founder_name, &r.corporation_name) {
         (Some(n), _) => n.clone(),
         (None, Some(c)) => [
