@@ -173,7 +173,7 @@ fn read_plans(name: &str, bytes: &[u8], limits: &Limits, report: &mut FileReport
         for finding in uketsuke_rules::plan::check(&read.plan, None) {
             report.errors.push(ErrorJson {
                 sheet: Some(item.sheet.clone()),
-                cell: read.cells.get(&finding.item).cloned(),
+                cell: read.cell_of(finding.item, finding.part).cloned(),
                 field: Some(format!("plan_{}", finding.item)),
                 message: finding.message,
             });

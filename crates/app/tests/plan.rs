@@ -122,7 +122,8 @@ fn import_names_each_missing_or_contradictory_item_by_sheet_and_cell() {
     assert_eq!(
         places,
         [
-            ("plan_2", "C6"),
+            // ② 開設者: its 住所 row, left blank.
+            ("plan_2", "B7"),
             ("plan_5", "C12"),
             ("plan_6", "B13"),
             ("plan_11", "B19"),

@@ -41,6 +41,30 @@ use crate::text::{MARKS, clean, key, split_postal, strip_groups};
 pub struct PlanRead {
     pub plan: Plan,
     pub cells: BTreeMap<u8, String>,
+    /// Where each part of ① and ② is (`"2.address"` → `B7`), as [`PlanRead::cells`].
+    pub part_cells: BTreeMap<String, String>,
+}
+
+impl PlanRead {
+    /// The cell of item `item` (its `part`, for ① and ②, when known).
+    pub fn cell_of(&self, item: u8, part: Option<&str>) -> Option<&String> {
+        part.and_then(|p| self.part_cells.get(&format!("{item}.{p}")))
+            .or_else(|| self.cells.get(&item))
+    }
+}
+
+/// The part of ① or ② a label names.
+fn part_of(label: Label) -> Option<(u8, &'static str)> {
+    match label {
+        Label::FacilityName => Some((1, "name")),
+        Label::FacilityAddress => Some((1, "address")),
+        Label::FounderName => Some((2, "name")),
+        Label::Registration => Some((2, "registration")),
+        Label::FounderAddress => Some((2, "address")),
+        Label::Phone => Some((2, "phone")),
+        Label::Email => Some((2, "email")),
+        _ => None,
+    }
 }
 
 /// What a cell is on a 別紙2.
@@ -320,6 +344,7 @@ struct Reader<'a, 'g> {
     sheet: &'a Sheet<'g>,
     problems: Vec<Problem>,
     cells: BTreeMap<u8, String>,
+    part_cells: BTreeMap<String, String>,
 }
 
 impl<'g> Reader<'_, 'g> {
@@ -337,6 +362,13 @@ impl<'g> Reader<'_, 'g> {
         let (at, cells) = self.sheet.value(label)?;
         let first = cells.first().copied().unwrap_or(at);
         self.cells.entry(item).or_insert_with(|| first.a1());
+        if let Some((n, part)) = part_of(label) {
+            self.part_cells.insert(format!("{n}.{part}"), first.a1());
+            if part == "address" {
+                self.part_cells
+                    .insert(format!("{n}.postal_code"), first.a1());
+            }
+        }
         if let Some(bad) = cells
             .iter()
             .find(|c| c.formula || matches!(c.value, Value::Error(_)))
@@ -485,6 +517,7 @@ fn read_sheet(file: &str, sheet: &Sheet<'_>, outcome: &mut Outcome<PlanRead>) {
         sheet,
         problems: Vec::new(),
         cells: BTreeMap::new(),
+        part_cells: BTreeMap::new(),
     };
     let mut plan = Plan::default();
     plan.facility.name = r.text(Label::FacilityName, 1);
@@ -512,7 +545,20 @@ fn read_sheet(file: &str, sheet: &Sheet<'_>, outcome: &mut Outcome<PlanRead>) {
     plan.system_company = r.text(Label::Item(11), 11);
     plan.operation_start = r.date(12);
     plan.practice_start = r.date(13);
-    // Where a blank item's label is, for the check's findings.
+    // Where a blank part's or item's label is, for the check's findings.
+    for label in [
+        Label::FacilityName,
+        Label::FacilityAddress,
+        Label::FounderName,
+        Label::FounderAddress,
+        Label::Phone,
+    ] {
+        if let (Some((n, part)), Some(c)) = (part_of(label), sheet.first(label)) {
+            r.part_cells
+                .entry(format!("{n}.{part}"))
+                .or_insert_with(|| c.a1());
+        }
+    }
     for n in 1..=13u8 {
         let label = match n {
             1 => Label::FacilityName,
@@ -531,6 +577,7 @@ fn read_sheet(file: &str, sheet: &Sheet<'_>, outcome: &mut Outcome<PlanRead>) {
         value: PlanRead {
             plan,
             cells: r.cells,
+            part_cells: r.part_cells,
         },
     });
 }

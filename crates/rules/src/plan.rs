@@ -37,6 +37,10 @@ pub struct PlanCase<'a> {
 pub struct Finding {
     /// The item, 1–13.
     pub item: u8,
+    /// The part of ① or ② at fault (`name`, `address`, `postal_code`, `phone`), to place
+    /// the finding on its cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<&'static str>,
     /// Plain Japanese, starting with the item's printed name.
     pub message: String,
 }
@@ -45,8 +49,14 @@ impl Finding {
     fn new(item: u8, message: impl AsRef<str>) -> Self {
         Self {
             item,
+            part: None,
             message: format!("{}：{}", plan_item_label(item), message.as_ref()),
         }
+    }
+
+    fn part(mut self, part: &'static str) -> Self {
+        self.part = Some(part);
+        self
     }
 }
 
@@ -55,31 +65,33 @@ pub fn check(plan: &Plan, case: Option<&PlanCase<'_>>) -> Vec<Finding> {
     let mut out = Vec::new();
     let f = &plan.facility;
     if f.name.is_none() {
-        out.push(Finding::new(1, "名称が記入されていません。"));
+        out.push(Finding::new(1, "名称が記入されていません。").part("name"));
     }
     if f.address.is_none() {
-        out.push(Finding::new(1, "所在地が記入されていません。"));
+        out.push(Finding::new(1, "所在地が記入されていません。").part("address"));
     }
     postal(&mut out, 1, f.postal_code.as_deref());
     let o = &plan.founder;
     if o.name.is_none() {
-        out.push(Finding::new(
-            2,
-            "開設者の氏名（法人の場合は代表者の氏名）が記入されていません。",
-        ));
+        out.push(
+            Finding::new(
+                2,
+                "開設者の氏名（法人の場合は代表者の氏名）が記入されていません。",
+            )
+            .part("name"),
+        );
     }
     if o.address.is_none() {
-        out.push(Finding::new(2, "開設者の住所が記入されていません。"));
+        out.push(Finding::new(2, "開設者の住所が記入されていません。").part("address"));
     }
     postal(&mut out, 2, o.postal_code.as_deref());
     match o.phone.as_deref() {
-        None => out.push(Finding::new(2, "開設者の電話番号が記入されていません。")),
+        None => out.push(Finding::new(2, "開設者の電話番号が記入されていません。").part("phone")),
         Some(p) => {
             if let Err(e) = PhoneNumber::parse(p) {
-                out.push(Finding::new(
-                    2,
-                    format!("電話番号「{p}」が読み取れません。{e}"),
-                ));
+                out.push(
+                    Finding::new(2, format!("電話番号「{p}」が読み取れません。{e}")).part("phone"),
+                );
             }
         }
     }
@@ -158,24 +170,30 @@ pub fn check(plan: &Plan, case: Option<&PlanCase<'_>>) -> Vec<Finding> {
         if let Some(name) = &f.name
             && search_key(name) != search_key(case.facility_name)
         {
-            out.push(Finding::new(
-                1,
-                format!(
-                    "名称「{name}」が依頼書の名称「{}」と一致しません。",
-                    case.facility_name
-                ),
-            ));
+            out.push(
+                Finding::new(
+                    1,
+                    format!(
+                        "名称「{name}」が依頼書の名称「{}」と一致しません。",
+                        case.facility_name
+                    ),
+                )
+                .part("name"),
+            );
         }
         if let Some(address) = &f.address
             && search_key(address) != search_key(case.facility_address)
         {
-            out.push(Finding::new(
-                1,
-                format!(
-                    "所在地「{address}」が依頼書の所在地「{}」と一致しません。",
-                    case.facility_address
-                ),
-            ));
+            out.push(
+                Finding::new(
+                    1,
+                    format!(
+                        "所在地「{address}」が依頼書の所在地「{}」と一致しません。",
+                        case.facility_address
+                    ),
+                )
+                .part("address"),
+            );
         }
         if plan.application == Some(Done::Done) && !case.answered {
             out.push(Finding::new(
@@ -192,10 +210,9 @@ fn postal(out: &mut Vec<Finding>, item: u8, code: Option<&str>) {
     if let Some(p) = code
         && let Err(e) = PostalCode::parse(p)
     {
-        out.push(Finding::new(
-            item,
-            format!("郵便番号「{p}」が読み取れません。{e}"),
-        ));
+        out.push(
+            Finding::new(item, format!("郵便番号「{p}」が読み取れません。{e}")).part("postal_code"),
+        );
     }
 }
 
