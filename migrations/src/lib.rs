@@ -32,6 +32,7 @@ mod m20261130_000012_registry_combined;
 mod m20261130_000013_corrections;
 mod m20261130_000015_registry_reconcile;
 mod m20261130_000016_perf_indexes;
+mod m20261130_000017_plans;
 mod m20261130_000018_withdraw_reason;
 
 pub use m20261130_000016_perf_indexes::founder_text;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_corrections::Migration),
             Box::new(m20261130_000015_registry_reconcile::Migration),
             Box::new(m20261130_000016_perf_indexes::Migration),
+            Box::new(m20261130_000017_plans::Migration),
             Box::new(m20261130_000018_withdraw_reason::Migration),
         ]
     }

@@ -226,6 +226,8 @@ async fn an_office_limited_account_cannot_touch_another_offices_case() {
         format!("/cases/{id}/answer"),
         format!("/cases/{id}/answer.xlsx"),
         format!("/cases/{id}/return-letter"),
+        format!("/cases/{id}/plan"),
+        format!("/cases/{id}/plan/correction"),
     ] {
         assert_eq!(app.get(&path).await.status(), 404, "GET {path}");
     }
@@ -241,6 +243,10 @@ async fn an_office_limited_account_cannot_touch_another_offices_case() {
         ("return", vec![("reason", "試験")]),
         ("withdraw", vec![]),
         ("void-number", vec![("number_id", number.as_str())]),
+        ("plan", vec![("facility_name", "千葉の医院")]),
+        ("plan/confirm", vec![]),
+        ("transitional", vec![("filed_on", "令和8年11月1日")]),
+        ("transitional/clear", vec![]),
     ] {
         let csrf = app.csrf("/dashboard").await;
         let mut fields = vec![("csrf", csrf.as_str())];
@@ -304,6 +310,19 @@ async fn an_office_limited_account_cannot_touch_another_offices_case() {
         )
         .await;
     assert_eq!(response.status(), 404, "bulk download");
+    let csrf = app.csrf("/dashboard").await;
+    let upload = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(plan_workbook()).file_name("別紙2.xlsx"),
+    );
+    let response = app
+        .client
+        .post(format!("{}/cases/{id}/plan/upload", app.base_url))
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "POST plan/upload");
     let case = uketsuke_store::entities::reception_request::Entity::find_by_id(id)
         .one(&app.db)
         .await
@@ -351,4 +370,14 @@ async fn an_upload_over_the_limit_is_refused_plainly() {
     let text = response.text().await.unwrap();
     assert_eq!(status, 413, "{text}");
     assert!(text.contains("ファイルが大きすぎます"));
+}
+
+/// A workbook titled as a 別紙2, to upload.
+fn plan_workbook() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write_string(0, 0, "オンライン資格確認の導入計画書")
+        .unwrap();
+    book.save_to_buffer().unwrap()
 }

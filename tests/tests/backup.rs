@@ -259,6 +259,19 @@ async fn fill_with_every_kind_of_record(app: &TestApp) {
         .await
         .unwrap()
         .expect("the demo has an answered case");
+    // Its 導入計画書 (別紙2), submitted through the API: a plan submission.
+    let response = app
+        .client
+        .post(format!(
+            "{}/api/v1/requests/{}/plan",
+            app.base_url, answered.id
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"version": answered.lock_version, "items": {"3": "済み"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the plan is submitted");
     let today = uketsuke_domain::today_in_japan()
         .format("%Y-%m-%d")
         .to_string();

@@ -210,11 +210,14 @@ pub struct ExportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum FormAction {
-    /// Write our blank 別紙1 to a file.
+    /// Write our blank 別紙1 (or with --plan our blank 別紙2) to a file.
     Blank {
-        /// Where to write it.
-        #[arg(long, default_value = "受付番号情報提供依頼書兼回答書.xlsx")]
-        out: PathBuf,
+        /// The 「オンライン資格確認の導入計画書」 (別紙2) instead of the 別紙1.
+        #[arg(long)]
+        plan: bool,
+        /// Where to write it (default: the form's title .xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -465,9 +468,21 @@ async fn run_with_settings(command: Command, settings: Settings) -> anyhow::Resu
         Command::Restore { file } => return crate::backup::restore(&settings, &file).await,
         Command::Export(args) => export_command(&settings, args).await?,
         Command::Form {
-            action: FormAction::Blank { out },
+            action: FormAction::Blank { plan, out },
         } => {
-            std::fs::write(&out, uketsuke_ingest::blank_form_xlsx()?)
+            let (bytes, default_name) = if plan {
+                (
+                    uketsuke_ingest::blank_plan_xlsx()?,
+                    "オンライン資格確認の導入計画書.xlsx",
+                )
+            } else {
+                (
+                    uketsuke_ingest::blank_form_xlsx()?,
+                    "受付番号情報提供依頼書兼回答書.xlsx",
+                )
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from(default_name));
+            std::fs::write(&out, bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             eprintln!("{} を作成しました", out.display());
         }
@@ -766,7 +781,15 @@ async fn import_command(settings: &Settings, args: ImportArgs) -> anyhow::Result
                 "件の依頼"
             };
             let read = r.registry_entries.unwrap_or(r.requests.len());
-            println!("{}: {read}{what}、エラー {} 件", r.file, r.errors.len());
+            match &r.plans {
+                Some(plans) => println!(
+                    "{}: {}件の導入計画書（別紙2）、エラー {} 件",
+                    r.file,
+                    plans.len(),
+                    r.errors.len()
+                ),
+                None => println!("{}: {read}{what}、エラー {} 件", r.file, r.errors.len()),
+            }
             for e in &r.errors {
                 let place = [e.sheet.as_deref(), e.cell.as_deref()]
                     .into_iter()
@@ -776,6 +799,9 @@ async fn import_command(settings: &Settings, args: ImportArgs) -> anyhow::Result
                 println!("  {place}: {}", e.message);
             }
             match &r.written {
+                _ if r.plans.is_some() => println!(
+                    "  導入計画書は案件に属するため、案件の画面（計画書の取込）か API で提出してください（このコマンドは読み取りと点検のみ）"
+                ),
                 Some(w) => println!("  書き込み: {w}"),
                 None if args.dry_run => println!("  （--dry-run のため書き込みません）"),
                 None => println!(

@@ -51,6 +51,10 @@ pub struct FileReport {
     pub file: String,
     /// The requests read (registry imports leave this empty).
     pub requests: Vec<Value>,
+    /// For a 別紙2 (導入計画書): each plan read, with its items by number. A plan
+    /// belongs to a case, so it is uploaded on the case page; the CLI only reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Vec<Value>>,
     pub errors: Vec<ErrorJson>,
     /// With `--registry`: how many distinct codes the file holds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +75,7 @@ impl FileReport {
         Self {
             file: file.to_owned(),
             requests: Vec::new(),
+            plans: None,
             errors: Vec::new(),
             registry_entries: None,
             as_of: None,
@@ -124,7 +129,9 @@ pub async fn import_files(
                 continue;
             }
         };
-        if options.registry {
+        if !options.registry && uketsuke_ingest::is_plan_workbook(&name, &bytes, &limits) {
+            read_plans(&name, &bytes, &limits, &mut report);
+        } else if options.registry {
             import_registry(db, &name, &bytes, &limits, options, actor, &mut report).await?;
         } else {
             let context = RequestContext {
@@ -138,6 +145,41 @@ pub async fn import_files(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// Reads the 別紙2 plans of a file: each plan with its items by number, and as errors
+/// what could not be read and what the check finds without a case (items left blank,
+/// dates out of order), each placed at its item's cell. Nothing is written.
+fn read_plans(name: &str, bytes: &[u8], limits: &Limits, report: &mut FileReport) {
+    let outcome = match uketsuke_ingest::read_plans(name, bytes, limits) {
+        Ok(Some(o)) => o,
+        Ok(None) => return,
+        Err(e) => {
+            report.problem(&e.to_problem(name));
+            return;
+        }
+    };
+    for p in &outcome.problems {
+        report.problem(p);
+    }
+    let mut plans = Vec::new();
+    for item in &outcome.items {
+        let read = &item.value;
+        plans.push(json!({
+            "sheet": item.sheet,
+            "cell": item.cell_or_row,
+            "items": read.plan.to_json(),
+        }));
+        for finding in uketsuke_rules::plan::check(&read.plan, None) {
+            report.errors.push(ErrorJson {
+                sheet: Some(item.sheet.clone()),
+                cell: read.cell_of(finding.item, finding.part).cloned(),
+                field: Some(format!("plan_{}", finding.item)),
+                message: finding.message,
+            });
+        }
+    }
+    report.plans = Some(plans);
 }
 
 /// Reads a file, refusing one larger than the limit before reading it.

@@ -9,6 +9,7 @@
 //! - [`code`]: 医療機関等コード / 受付番号, 医療機関コード (7 digits), 検証番号 rules.
 //! - [`wareki`]: 和暦 and the other date forms (西暦, Excel serials).
 //! - [`contact`]: 郵便番号 and 電話番号; [`postal`]: which prefecture a 郵便番号 belongs to.
+//! - [`plan`]: 「オンライン資格確認の導入計画書」 (別紙2), items ①–⑬, and their JSON.
 //! - [`error`]: the one error type, with messages in Japanese.
 //!
 //! ```
@@ -29,6 +30,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod kind;
+pub mod plan;
 pub mod postal;
 pub mod prefecture;
 pub mod request;
@@ -42,6 +44,10 @@ pub use code::{
 pub use contact::{PhoneNumber, PostalCode};
 pub use error::{Error, Result};
 pub use kind::{FeeSchedule, RequestKind};
+pub use plan::{
+    Done, NetworkType, Plan, PlanError, PlanFacility, PlanFounder, Readiness, parse_plan_date,
+    plan_item_label, plan_text,
+};
 pub use prefecture::{Bureau, Prefecture};
 pub use request::{Founder, RequestForm};
 pub use time::today_in_japan;

@@ -334,3 +334,114 @@ fn build(form: Option<&RequestForm>) -> Result<Vec<u8>> {
 
     Ok(wb.save_to_buffer()?)
 }
+
+/// The sheet name of our blank 別紙2.
+pub const PLAN_SHEET_NAME: &str = "別紙2";
+
+/// Our blank 別紙2 「オンライン資格確認の導入計画書」 (seed 002), items ①–⑬ with their
+/// printed labels and choices, one A4 portrait page, input cells unlocked, the sheet
+/// protected (no password). [`crate::read_plans`] reads it back.
+pub fn blank_plan_xlsx() -> Result<Vec<u8>> {
+    let fm = formats();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(PLAN_SHEET_NAME)?;
+    // A: item, B: label, C..H: values.
+    ws.set_column_width(0, 16)?;
+    ws.set_column_width(1, 24)?;
+    for c in 2..=8u16 {
+        ws.set_column_width(c, 9)?;
+    }
+    ws.write_string_with_format(0, 8, "別紙2", &fm.right)?;
+    ws.merge_range(1, 0, 1, 8, "オンライン資格確認の導入計画書", &fm.title)?;
+    ws.write_string_with_format(2, 0, "Ⅰ．医療機関・薬局の基本情報", &fm.plain)?;
+    let mut row = 3u32;
+    let mut line = |ws: &mut Worksheet, head: &str, label: &str| -> Result<u32> {
+        let r = row;
+        if !head.is_empty() {
+            ws.write_string_with_format(r, 0, head, &fm.label)?;
+        }
+        ws.write_string_with_format(r, 1, label, &fm.label)?;
+        merge(ws, (r, 2, r, 8), "", &fm.input_text)?;
+        row += 1;
+        Ok(r)
+    };
+    line(ws, "① 医療機関・薬局", "(フリガナ) 名称")?;
+    line(ws, "", "所在地 〒")?;
+    line(ws, "② 開設者（法人の場合は代表者）", "(フリガナ) 氏名")?;
+    line(ws, "", "保険医又は保険薬剤師の登録の記号及び番号")?;
+    line(ws, "", "住所 〒")?;
+    line(ws, "", "電話番号")?;
+    line(ws, "", "Email（任意）")?;
+    ws.write_string_with_format(row, 0, "Ⅱ．届出内容", &fm.plain)?;
+    row += 1;
+    let choices = "〔 ア 整備済み　　イ 契約済み（　　月整備予定）　　ウ 見積もり中 〕";
+    let items: [(&str, &str, bool); 14] = [
+        ("(1) ポータルサイト関係手続", "", false),
+        ("", "③ アカウント作成（済み/未実施）", false),
+        ("", "④ 利用申請・電子証明書の発行申請（済み/未実施）", false),
+        ("(2) カードリーダー", "", false),
+        ("", "⑤ 調達状況（ア～ウから選択）", true),
+        ("", "⑥ メーカー名", false),
+        ("(3) ネットワーク整備", "", false),
+        ("", "⑦ 整備状況（ア～ウから選択）", true),
+        ("", "⑧ ネットワーク導入事業者名", false),
+        ("", "⑨ ネットワーク種類（IP-VPN/IPsec+IKE）", false),
+        ("(4) 導入作業等", "", false),
+        ("", "⑩ 導入作業開始（予定）日", false),
+        ("", "⑪ システム導入事業者名", false),
+        ("", "⑫ 運用開始（予定）日", false),
+    ];
+    for (head, label, with_choices) in items {
+        if !head.is_empty() {
+            ws.write_string_with_format(row, 0, head, &fm.plain)?;
+            row += 1;
+            continue;
+        }
+        let is_date = label.contains("日") && label.contains("予定");
+        ws.merge_range(row, 0, row, 1, label, &fm.label)?;
+        if is_date {
+            date_row(ws, row, &fm)?;
+        } else {
+            merge(ws, (row, 2, row, 8), "", &fm.input_text)?;
+        }
+        row += 1;
+        if with_choices {
+            ws.merge_range(row, 0, row, 8, choices, &fm.small)?;
+            row += 1;
+        }
+    }
+    ws.merge_range(row, 0, row, 1, "⑬ 診療・調剤開始（予定）日", &fm.label)?;
+    date_row(ws, row, &fm)?;
+    row += 2;
+    ws.merge_range(
+        row,
+        0,
+        row + 2,
+        8,
+        "※ 本計画書は、保険医療機関等の指定申請書に添付して、地方厚生（支）局に提出してください。\
+         ただし、保険医療機関等の指定を受ける時点からオンライン資格確認の経過措置に該当するやむを得ない事情がある医療機関等であって、\
+         指定の申請の際に併せて経過措置の届出を行ったものについては、この限りではありません。",
+        &fm.paragraph,
+    )?;
+    ws.set_paper_size(9); // A4
+    ws.set_portrait();
+    ws.set_margins(0.7, 0.7, 0.75, 0.75, 0.3, 0.3);
+    ws.set_print_center_horizontally(true);
+    ws.set_print_fit_to_pages(1, 1);
+    ws.set_print_area(0, 0, row + 2, 8)?;
+    ws.protect();
+    Ok(wb.save_to_buffer()?)
+}
+
+/// `西暦 | [年] | 年 | [月] | 月 | [日] | 日`: the date cells of ⑩ ⑫ ⑬.
+fn date_row(ws: &mut Worksheet, row: u32, fm: &Formats) -> Result<()> {
+    ws.write_string_with_format(row, 2, "西暦", &fm.plain)?;
+    ws.write_blank(row, 3, &fm.input_center)?;
+    ws.write_string_with_format(row, 4, "年", &fm.plain)?;
+    ws.write_blank(row, 5, &fm.input_center)?;
+    ws.write_string_with_format(row, 6, "月", &fm.plain)?;
+    ws.write_blank(row, 7, &fm.input_center)?;
+    ws.write_string_with_format(row, 8, "日", &fm.plain)?;
+    Ok(())
+}

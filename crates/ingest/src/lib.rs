@@ -11,15 +11,18 @@
 //! | [`read_request_forms`] | filled 別紙1 forms, any layout | sheet that looks like a form |
 //! | [`read_monthly_list`] | a bureau's list of the month's requests | row |
 //! | [`read_requests`] | either, decided sheet by sheet | form sheet or list row |
+//! | [`read_plans`] | filled 別紙2 「オンライン資格確認の導入計画書」, any layout | sheet that looks like a 別紙2 |
 //! | [`read_registry`] | 届出受理医療機関名簿 or コード内容別医療機関一覧表 | facility and 点数表 |
 //!
-//! and [`blank_form_xlsx`] / [`filled_form_xlsx`] write our own 別紙1.
+//! and [`blank_form_xlsx`] / [`filled_form_xlsx`] write our own 別紙1, [`blank_plan_xlsx`]
+//! our own 別紙2.
 //!
 //! A guided tour:
 //! - `book` (private): opens .xlsx/.xlsm/.xls/.ods from bytes
 //!   under the [`Limits`], refusing zip bombs, encrypted and corrupt files.
 //! - [`form`]: finds each field of a form by its printed label.
 //! - [`list`]: a monthly list with Japanese headers in any order.
+//! - [`plan`]: the 別紙2 導入計画書, items ①–⑬ by their printed labels.
 //! - [`registry`]: the registries of codes already taken.
 //! - [`blank`]: our blank form.
 //! - [`request`]: [`RequestForm`] and its JSON.
@@ -46,17 +49,19 @@ pub mod form;
 mod grid;
 pub mod limits;
 pub mod list;
+pub mod plan;
 pub mod problem;
 pub mod registry;
 pub mod request;
 mod text;
 mod values;
 
-pub use blank::{blank_form_xlsx, filled_form_xlsx};
+pub use blank::{blank_form_xlsx, blank_plan_xlsx, filled_form_xlsx};
 pub use error::{Error, Result};
 pub use form::read_request_forms;
 pub use limits::Limits;
 pub use list::{LIST_HEADERS, read_monthly_list};
+pub use plan::{PlanRead, is_plan_workbook, read_plans};
 pub use problem::{Located, Outcome, Problem, field_label};
 pub use registry::{RegistryEntry, RegistryList, read_registry, read_registry_list};
 pub use request::{Founder, RequestForm};

@@ -86,7 +86,13 @@ pub fn field_label(field: &str) -> &str {
         "fee_schedule" => "区分（医科・歯科・薬局）",
         "code" => "医療機関番号",
         "header" => "見出し行",
-        other => other,
+        other => match other
+            .strip_prefix("plan_")
+            .and_then(|n| n.parse::<u8>().ok())
+        {
+            Some(n @ 1..=13) => uketsuke_domain::plan_item_label(n),
+            _ => other,
+        },
     }
 }
 

@@ -72,7 +72,7 @@ fn close_of(chars: &[char], open: usize) -> usize {
     usize::MAX
 }
 
-fn strip_groups(s: &str) -> String {
+pub(crate) fn strip_groups(s: &str) -> String {
     let mut out = String::new();
     let mut depth = 0usize;
     for c in s.chars() {

@@ -13,6 +13,8 @@
 //! - [`eligibility`]: whether a request is answered or returned, with the reasons.
 //! - [`numbering`]: which 医療機関番号 a new facility may get (ranges, no "90"), one
 //!   number for a 医科歯科併設 pair, and the 郡市区番号 its address suggests.
+//! - [`plan`]: the check of an 「オンライン資格確認の導入計画書」 (別紙2): every required
+//!   item filled, dates in order and before the 指定希望日, ① matching the case.
 //! - [`Error`]: the crate's one error type (invalid configuration or arguments).
 
 pub mod calendar;
@@ -21,6 +23,7 @@ pub mod deadlines;
 pub mod eligibility;
 mod error;
 pub mod numbering;
+pub mod plan;
 
 pub use config_date::ConfigDate;
 pub use error::{Error, Result};

@@ -10,6 +10,8 @@
 //! - [`issuance`]: issuing the next free number, guarded by a unique constraint;
 //! - [`lifecycle`]: the case's typed states, its transition table and the one guarded
 //!   change every action goes through;
+//! - [`plans`]: the 導入計画書 (別紙2) of a case: submissions, the check, 確認済 and
+//!   経過措置 届出;
 //! - [`requests`]: recording requests and their facilities, and the case statuses;
 //! - [`queues`]: the work queues (決裁待ち, 回答待ち, …) as conditions on the case list;
 //! - [`bulk`]: one command on many cases, each through its own guarded change;
@@ -41,6 +43,7 @@ pub mod lifecycle;
 pub mod monitor;
 pub mod outbox;
 pub mod queues;
+pub mod plans;
 pub mod reflection;
 pub mod registry;
 pub mod requests;

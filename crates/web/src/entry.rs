@@ -43,6 +43,28 @@ pub async fn blank_form(_user: CurrentUser) -> Result<Response, Error> {
         .into_response())
 }
 
+/// `GET /forms/plan.xlsx`: our blank 別紙2 「オンライン資格確認の導入計画書」.
+pub async fn blank_plan(_user: CurrentUser) -> Result<Response, Error> {
+    let bytes = uketsuke_ingest::blank_plan_xlsx().map_err(|e| Error::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"plan.xlsx\"; filename*=UTF-8''{}",
+                    percent("オンライン資格確認の導入計画書.xlsx")
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// RFC 5987 percent-encoding of a file name.
 fn percent(s: &str) -> String {
     s.bytes()

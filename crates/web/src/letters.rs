@@ -3,6 +3,7 @@
 //! 返戻通知 (the return letter), and many 回答書 at once (`POST /letters/answers`).
 //! Each letter fits on one A4 page; its letterhead (文書番号, 局長名, 担当・連絡先,
 //! 問い合わせ先) comes from the bureau's configuration ([`crate::letterhead`]).
+//! The 導入計画書's 補正 request (`crate::cases::plan`) prints from the same [`Letter`].
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -66,7 +67,7 @@ fn entered_on(r: &reception_request::Model) -> NaiveDate {
 }
 
 /// The code of the office the case was received at, if any.
-async fn office_code(
+pub(crate) async fn office_code(
     state: &AppState,
     r: &reception_request::Model,
 ) -> Result<Option<String>, Error> {
@@ -78,7 +79,7 @@ async fn office_code(
     })
 }
 
-fn letter(
+pub(crate) fn letter(
     state: &AppState,
     r: &reception_request::Model,
     office_code: Option<&str>,

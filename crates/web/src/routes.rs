@@ -65,6 +65,27 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/unlink", post(actions::unlink))
         .route("/cases/{id}/void-number", post(actions::void_number))
         .route(
+            "/cases/{id}/plan",
+            get(cases::plan::edit_form).post(cases::plan::submit_form),
+        )
+        .route(
+            "/cases/{id}/plan/upload",
+            post(cases::plan::upload).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/cases/{id}/plan/confirm", post(cases::plan::confirm))
+        .route(
+            "/cases/{id}/plan/correction",
+            get(cases::plan::correction_letter),
+        )
+        .route(
+            "/cases/{id}/transitional",
+            post(cases::plan::record_transitional),
+        )
+        .route(
+            "/cases/{id}/transitional/clear",
+            post(cases::plan::clear_transitional),
+        )
+        .route(
             "/council",
             get(actions::council).post(actions::record_council),
         )
@@ -103,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/registry", get(crate::registry::page))
         .route("/forms/blank.xlsx", get(entry::blank_form))
+        .route("/forms/plan.xlsx", get(entry::blank_plan))
         .route(
             "/requests/new",
             get(new_request::form).post(new_request::create),

@@ -11,6 +11,7 @@ pub mod issued_number;
 pub mod job_run;
 pub mod office;
 pub mod outbox;
+pub mod plan_submission;
 pub mod reception_request;
 pub mod registry_code;
 pub mod registry_list;

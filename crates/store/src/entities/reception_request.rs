@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use uketsuke_domain::RequestKind;
 
-use crate::lifecycle::{CaseStatus, Decision, FounderKind};
+use crate::lifecycle::{CaseStatus, Decision, FounderKind, PlanStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "reception_requests")]
@@ -59,6 +59,10 @@ pub struct Model {
     pub correction_reason: Option<String>,
     /// 取下げの理由 (as the case page asked for it).
     pub withdraw_reason: Option<String>,
+    /// 導入計画書 (別紙2): where the latest submission stands.
+    pub plan_status: PlanStatus,
+    /// 経過措置 届出: the day it was filed; the case needs no plan while set.
+    pub transitional_filed_on: Option<Date>,
     pub created_by: Option<i32>,
     pub lock_version: i32,
     /// SHA-256 of the facility's folded name and address: one live request per

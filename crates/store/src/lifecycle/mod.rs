@@ -23,7 +23,7 @@ use sea_orm::{
 use uketsuke_domain::{Prefecture, RequestKind};
 use uketsuke_rules::numbering::NumberingPolicy;
 
-pub use states::{CaseStatus, Decision, FounderKind, NumberStatus};
+pub use states::{CaseStatus, Decision, FounderKind, NumberStatus, PlanStatus, plan_label};
 
 use crate::audit::Actor;
 use crate::entities::{council_session, facility, issued_number, reception_request};
@@ -56,11 +56,13 @@ pub enum Action {
     Edit,
     /// 医科・歯科併設の関連付け
     Link,
+    /// 導入計画書 (別紙2): 提出, 確認済, 経過措置 届出
+    Plan,
 }
 
 impl Action {
     /// Every action, in the order of the table.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Propose,
         Action::Approve,
         Action::Answer,
@@ -71,6 +73,7 @@ impl Action {
         Action::Designate,
         Action::Edit,
         Action::Link,
+        Action::Plan,
     ];
 
     /// The id in URLs and the audit trail (`propose`, `not-designated`, …).
@@ -86,6 +89,7 @@ impl Action {
             Action::Designate => "designate",
             Action::Edit => "edit",
             Action::Link => "link",
+            Action::Plan => "plan",
         }
     }
 
@@ -102,6 +106,7 @@ impl Action {
             Action::Designate => "答申（指定）",
             Action::Edit => "訂正",
             Action::Link => "併設の関連付け",
+            Action::Plan => "導入計画書",
         }
     }
 
@@ -148,7 +153,7 @@ pub struct Transition {
 use CaseStatus as S;
 
 /// The lifecycle, in one place.
-pub const TRANSITIONS: [Transition; 10] = [
+pub const TRANSITIONS: [Transition; 11] = [
     Transition {
         action: Action::Propose,
         from: &[S::Received],
@@ -215,6 +220,14 @@ pub const TRANSITIONS: [Transition; 10] = [
     },
     Transition {
         action: Action::Link,
+        from: &[S::Received, S::Proposed, S::Issued, S::Answered],
+        to: None,
+        role: Role::Clerk,
+        condition: Condition::None,
+    },
+    // The plan is attached to the 指定申請, checked before the council.
+    Transition {
+        action: Action::Plan,
         from: &[S::Received, S::Proposed, S::Issued, S::Answered],
         to: None,
         role: Role::Clerk,
@@ -324,6 +337,15 @@ pub enum Command {
     Link { sibling_id: i32 },
     /// 併設の関連付けの解除.
     Unlink,
+    /// 導入計画書 (別紙2) の提出: kept as the latest submission; the case's plan status
+    /// follows the check's findings (see [`crate::plans`]).
+    SubmitPlan(Box<crate::plans::PlanSubmission>),
+    /// 計画書を確認済にする: only when the latest plan, checked now, has no findings.
+    ConfirmPlan,
+    /// 経過措置 届出, filed on `on` (`today`: in Japan, a later day is refused).
+    RecordTransitional { on: NaiveDate, today: NaiveDate },
+    /// 経過措置 届出の記録を取り消す.
+    ClearTransitional,
 }
 
 /// A correction (訂正) of a case: the whole 別紙1 as it should read, the intake facts,
@@ -359,6 +381,10 @@ impl Command {
             Command::Designate { .. } => Action::Designate,
             Command::OverrideAnswerDue { .. } | Command::Correct(_) => Action::Edit,
             Command::Link { .. } | Command::Unlink => Action::Link,
+            Command::SubmitPlan(_)
+            | Command::ConfirmPlan
+            | Command::RecordTransitional { .. }
+            | Command::ClearTransitional => Action::Plan,
         }
     }
 }
@@ -707,6 +733,12 @@ async fn execute(
         Command::Correct(correction) => correct(txn, caller, case, correction).await,
         Command::Link { sibling_id } => link(txn, caller, case, *sibling_id).await,
         Command::Unlink => unlink(txn, caller, case).await,
+        Command::SubmitPlan(submission) => crate::plans::submit(txn, case, submission, actor).await,
+        Command::ConfirmPlan => crate::plans::confirm(txn, case, actor).await,
+        Command::RecordTransitional { on, today } => {
+            crate::plans::record_transitional(txn, case, *on, *today, actor).await
+        }
+        Command::ClearTransitional => crate::plans::clear_transitional(txn, case, actor).await,
     }
 }
 
@@ -1274,7 +1306,7 @@ mod tests {
     fn every_action_status_and_role_is_permitted_exactly_as_the_table_says() {
         use Role::*;
         let live = [S::Received, S::Proposed, S::Issued, S::Answered];
-        let expected: [(Action, &[CaseStatus], Role, Option<CaseStatus>); 10] = [
+        let expected: [(Action, &[CaseStatus], Role, Option<CaseStatus>); 11] = [
             (Action::Propose, &[S::Received], Clerk, Some(S::Proposed)),
             (Action::Approve, &[S::Proposed], Approver, Some(S::Issued)),
             (Action::Answer, &[S::Issued], Clerk, Some(S::Answered)),
@@ -1300,6 +1332,7 @@ mod tests {
             ),
             (Action::Edit, &live, Clerk, None),
             (Action::Link, &live, Clerk, None),
+            (Action::Plan, &live, Clerk, None),
         ];
         for (action, from, least, to) in expected {
             let rule = action.rule();
@@ -1337,6 +1370,7 @@ mod tests {
                 ("designate", "答申（指定）"),
                 ("edit", "訂正"),
                 ("link", "併設の関連付け"),
+                ("plan", "導入計画書"),
             ]
         );
         assert_eq!(Action::parse("approve"), Some(Action::Approve));
@@ -1518,6 +1552,8 @@ mod tests {
             not_designated_reason: None,
             correction_reason: None,
             withdraw_reason: None,
+            plan_status: PlanStatus::None,
+            transitional_filed_on: None,
             created_by: None,
             lock_version: 0,
             dedupe_key: None,

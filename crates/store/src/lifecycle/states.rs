@@ -216,3 +216,55 @@ impl FounderKind {
         }
     }
 }
+
+/// 計画書 (「オンライン資格確認の導入計画書」, 別紙2) of a case, as stored. What the pages
+/// show is [`plan_label`]: a case marked 経過措置 shows that instead.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// 未提出
+    #[sea_orm(string_value = "none")]
+    None,
+    /// 不備あり: the latest plan has findings (補正を求める).
+    #[sea_orm(string_value = "deficient")]
+    Deficient,
+    /// 確認待ち: the latest plan has no findings and awaits a clerk's 確認済.
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    /// 確認済
+    #[sea_orm(string_value = "confirmed")]
+    Confirmed,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::None => "none",
+            PlanStatus::Deficient => "deficient",
+            PlanStatus::Submitted => "submitted",
+            PlanStatus::Confirmed => "confirmed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PlanStatus::None => "未提出",
+            PlanStatus::Deficient => "不備あり",
+            PlanStatus::Submitted => "確認待ち",
+            PlanStatus::Confirmed => "確認済",
+        }
+    }
+}
+
+/// The plan status a case shows, as (API id, label): 経過措置 (`transitional`) when the
+/// 経過措置 届出 is recorded, else the stored status.
+pub fn plan_label(status: PlanStatus, transitional: bool) -> (&'static str, &'static str) {
+    if transitional {
+        ("transitional", "経過措置")
+    } else {
+        (status.as_str(), status.label())
+    }
+}

@@ -29,17 +29,21 @@ pub struct ActionBody {
     pub number_id: Option<i32>,
     /// For `link`: the other kind's case of the same facility (医科・歯科併設).
     pub sibling_id: Option<i32>,
+    /// For `transitional`: the day the 経過措置 届出 was filed (default: today).
+    pub filed_on: Option<String>,
 }
 
 /// Act on a case: `propose`, `approve`, `answer`, `return`, `withdraw`, `void`,
-/// `not-designated`, `link` (with `sibling_id`: 医科・歯科併設) or `unlink`.
+/// `not-designated`, `link` (with `sibling_id`: 医科・歯科併設), `unlink`; for the
+/// 導入計画書 (別紙2): `confirm-plan` (確認済にする), `transitional` (経過措置 届出, with
+/// `filed_on`) or `clear-transitional`.
 #[utoipa::path(
     post,
     path = "/api/v1/requests/{id}/{action}",
     operation_id = "act_on_request",
     params(
         ("id" = i32, Path, description = "The case's id"),
-        ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated | link | unlink"),
+        ("action" = String, Path, description = "propose | approve | answer | return | withdraw | void | not-designated | link | unlink | confirm-plan | transitional | clear-transitional"),
     ),
     request_body = ActionBody,
     responses(
@@ -61,6 +65,26 @@ pub async fn act(
     let version = body.version;
     match action.as_str() {
         "unlink" => return run(&state, &user, id, version, Command::Unlink).await,
+        "confirm-plan" => return run(&state, &user, id, version, Command::ConfirmPlan).await,
+        "clear-transitional" => {
+            return run(&state, &user, id, version, Command::ClearTransitional).await;
+        }
+        "transitional" => {
+            let today = today_in_japan();
+            let on = match body.filed_on.as_deref() {
+                Some(text) => uketsuke_domain::parse_plan_date(text)
+                    .map_err(|e| ApiError::field("filed_on", format!("届出日：{e}")))?,
+                None => today,
+            };
+            return run(
+                &state,
+                &user,
+                id,
+                version,
+                Command::RecordTransitional { on, today },
+            )
+            .await;
+        }
         "link" => {
             let sibling_id = body.sibling_id.ok_or_else(|| {
                 ApiError::field(

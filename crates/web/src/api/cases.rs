@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use uketsuke_store::lifecycle::plan_label;
 use uketsuke_store::users::Role;
 use uketsuke_store::views::{self, CaseView};
 use utoipa::ToSchema;
@@ -146,6 +147,13 @@ pub struct Case {
     /// number in use, or null (not yet found in one).
     pub designation_confirmed_on: Option<NaiveDate>,
     pub not_designated_reason: Option<String>,
+    /// 導入計画書 (別紙2): `none` (未提出), `deficient` (不備あり), `submitted` (確認待ち),
+    /// `confirmed` (確認済) or `transitional` (経過措置: no plan needed).
+    pub plan_status: String,
+    /// The status as staff read it (未提出 …).
+    pub plan_status_label: String,
+    /// The day the 経過措置 届出 was filed, or null.
+    pub transitional_filed_on: Option<NaiveDate>,
     /// Only in a single case's answer, not in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
@@ -213,6 +221,13 @@ impl Case {
             return_reason: r.return_reason.clone(),
             withdrawn_on: r.withdrawn_on,
             designated_on: r.designated_on,
+            plan_status: plan_label(r.plan_status, r.transitional_filed_on.is_some())
+                .0
+                .to_owned(),
+            plan_status_label: plan_label(r.plan_status, r.transitional_filed_on.is_some())
+                .1
+                .to_owned(),
+            transitional_filed_on: r.transitional_filed_on,
             designation_confirmed_on: view.number().and_then(|n| n.designation_confirmed_on),
             not_designated_reason: r.not_designated_reason.clone(),
             history: with_history.then(|| {

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, bulk, cases, council, registry};
+use super::{actions, bulk, cases, council, plan, registry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,8 @@ use super::{actions, bulk, cases, council, registry};
         cases::correct,
         actions::act,
         bulk::bulk,
+        plan::show,
+        plan::submit,
         council::create,
         council::add_approvals,
         council::show,

@@ -16,6 +16,7 @@ mod bulk;
 mod cases;
 mod council;
 mod doc;
+mod plan;
 mod registry;
 
 use axum::Json;
@@ -42,6 +43,10 @@ pub fn router() -> Router<AppState> {
             get(cases::show).patch(cases::correct),
         )
         .route("/api/v1/requests/bulk", post(bulk::bulk))
+        .route(
+            "/api/v1/requests/{id}/plan",
+            get(plan::show).post(plan::submit),
+        )
         .route("/api/v1/requests/{id}/{action}", post(actions::act))
         .route("/api/v1/council-sessions", post(council::create))
         .route("/api/v1/council-sessions/{id}", get(council::show))

@@ -79,6 +79,10 @@ fn action_label(action: &str) -> String {
         "request.return" => "返戻",
         "request.withdraw" => "取下げ",
         "request.answer" => "回答",
+        "request.plan_submit" => "導入計画書の提出を記録",
+        "request.plan_confirm" => "導入計画書を確認済にした",
+        "request.transitional_record" => "経過措置の届出を記録",
+        "request.transitional_clear" => "経過措置の届出の記録を取消し",
         "request.designate" | "request.council_approval" => "答申（指定）を記録",
         "number.issue" => "受付番号を採番",
         "number.propose" => "受付番号を起案",
@@ -140,6 +144,8 @@ fn field_label(field: &str) -> &str {
         "not_designated_reason" => "未指定の理由",
         "correction_reason" => "訂正の理由",
         "withdraw_reason" => "取下げの理由",
+        "plan_status" => "導入計画書",
+        "transitional_filed_on" => "経過措置の届出日",
         "code" => "受付番号",
         "request_id" => "依頼",
         "combined_dental" => "医科歯科併設",
@@ -207,6 +213,13 @@ fn show_value(entity: &str, field: &str, v: &Value, names: &HistoryNames) -> Str
                         .parse::<RequestKind>()
                         .map_or("不明", RequestKind::label)
                         .to_owned();
+                }
+                "plan_status" => {
+                    return serde_json::from_value::<uketsuke_store::lifecycle::PlanStatus>(
+                        Value::String(s.clone()),
+                    )
+                    .map_or("不明", |p| p.label())
+                    .to_owned();
                 }
                 "decision" => {
                     return serde_json::from_value::<Decision>(Value::String(s.clone()))

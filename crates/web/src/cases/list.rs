@@ -45,6 +45,9 @@ pub struct CaseRow {
     pub retroactive: bool,
     /// Linked with the other kind's case (医科・歯科併設).
     pub paired: bool,
+    /// 導入計画書 (別紙2): id and label (未提出 … 経過措置).
+    pub plan_status: &'static str,
+    pub plan_label: &'static str,
 }
 
 /// One `<option>`.
@@ -137,6 +140,16 @@ fn row_of(row: &ListRow, offices: &HashMap<i32, String>, today: NaiveDate) -> Ca
     CaseRow {
         retroactive: r.retroactive,
         paired: r.sibling_id.is_some(),
+        plan_status: uketsuke_store::lifecycle::plan_label(
+            r.plan_status,
+            r.transitional_filed_on.is_some(),
+        )
+        .0,
+        plan_label: uketsuke_store::lifecycle::plan_label(
+            r.plan_status,
+            r.transitional_filed_on.is_some(),
+        )
+        .1,
         id: r.id,
         version: r.lock_version,
         checked: false,

@@ -14,6 +14,8 @@
 //! - [`show`] — `GET /cases/{id}`: every field of 別紙1, the computed deadlines, the
 //!   verdict, the numbers issued, the 医科/歯科 sibling, the council session and the
 //!   audit trail ([`history`]).
+//! - [`plan`] — the 導入計画書 (別紙2) of a case: its section of the case page, the
+//!   upload, the entry form, 確認済, the 経過措置 届出 and the printable 補正 request.
 //!
 //! Every query carries the user's bureau on the server; another bureau's case is a 404.
 
@@ -36,6 +38,7 @@ mod bulk;
 mod export;
 mod history;
 mod list;
+pub mod plan;
 mod show;
 
 pub use bulk::bulk;

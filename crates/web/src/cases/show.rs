@@ -81,6 +81,7 @@ pub struct CasePage {
     facility_phone: String,
     history: Vec<HistoryLine>,
     actions: crate::actions::Panel,
+    plan: super::plan::PlanSection,
     notice: Option<Notice>,
 }
 
@@ -124,6 +125,12 @@ impl Notice {
             "unlink" => Some("医科・歯科の併設の関連付けを解除しました。"),
             "answer-due" => Some("回答期限を変更しました。"),
             "edit" => Some("訂正を保存しました。期限と判定は訂正後の内容で計算し直しています。"),
+            "plan" => Some(
+                "導入計画書を受け付けました。点検の結果は「導入計画書（別紙2）」欄のとおりです。",
+            ),
+            "plan-confirm" => Some("導入計画書を確認済にしました。"),
+            "transitional" => Some("経過措置の届出を記録しました。導入計画書は不要です。"),
+            "transitional-clear" => Some("経過措置の届出の記録を取り消しました。"),
             _ => None,
         };
         if let Some(text) = text {
@@ -204,7 +211,9 @@ pub async fn case_page(
 
     let due = effective_answer_due(&r);
     let actions = crate::actions::panel(state, user, &r, &numbers, facility.as_ref()).await?;
+    let plan = super::plan::section(state, user, &r).await?;
     Ok(CasePage {
+        plan,
         actions,
         notice,
         layout: Layout::signed_in(state, user),
