@@ -266,6 +266,20 @@ mod tests {
     }
 
     #[test]
+    fn equinox_formula_covers_2100_to_2150_with_its_own_constants() {
+        // int(21.8510 + 0.242194 × (y − 1980) − int((y − 1980) / 4)) for 春分 and
+        // 24.2488 for 秋分, worked by hand: 2100 → 20.91 and 23.31; 2150 → 21.02 and 23.42.
+        assert_eq!(vernal_equinox_day(2100), Some(20));
+        assert_eq!(vernal_equinox_day(2150), Some(21));
+        assert_eq!(autumnal_equinox_day(2100), Some(23));
+        assert_eq!(autumnal_equinox_day(2150), Some(23));
+        // The last year of the 1980–2099 constants: 20.66 and 23.07.
+        assert_eq!(vernal_equinox_day(2099), Some(20));
+        assert_eq!(autumnal_equinox_day(2099), Some(23));
+        assert_eq!(vernal_equinox_day(2151), None);
+    }
+
+    #[test]
     fn substitute_holiday_before_2007_is_only_the_monday() {
         // 2006-05-03 was a Wednesday; 2001-09-15 (敬老の日) was a Saturday, no 振替.
         // 1990-09-23 (秋分の日) was a Sunday: 9-24 is the 振替休日.
