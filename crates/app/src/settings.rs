@@ -61,6 +61,9 @@ pub struct Settings {
     /// Who may read `/metrics`.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// Limits on a case's attached scanned request (size).
+    #[serde(default)]
+    pub attachments: uketsuke_store::attachments::Limits,
     /// Filled from `config/bureaus/*.toml` (and `local/bureaus/*.toml`), not from the
     /// layered files.
     #[serde(skip)]

@@ -10,7 +10,11 @@
 //! - [`routes`]: the router, its security headers, and the pages themselves;
 //! - [`actions`]: what staff do to a case (起案, 決裁, 回答, 返戻, 取下げ, 無効化);
 //! - [`letters`]: the printed 回答書 and 返戻通知; [`council`]: the 地医協 sessions;
-//! - [`admin`]: the bureau's accounts, for the 管理 role;
+//! - [`admin`]: the bureau's accounts, for the 管理 role; [`council_dates`]: the
+//!   地医協 dates an administrator keeps per prefecture;
+//! - [`calendar`]: the month of deadlines and 地医協 dates; [`reports`]: the monthly
+//!   report (page and .xlsx);
+//! - [`case_notes`]: a case's memos and its attached scanned request;
 //! - [`entry`]: uploading forms and lists with a preview, and the blank form;
 //! - [`new_request`]: the entry form, 別紙1 field by field;
 //! - [`view`]: view helpers (Japan time, percent-encoding, downloads);
@@ -27,8 +31,11 @@ pub mod actions;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod calendar;
+pub mod case_notes;
 pub mod cases;
 pub mod council;
+pub mod council_dates;
 pub mod dashboard;
 pub mod deliveries;
 pub mod entry;
@@ -40,6 +47,7 @@ pub mod letters;
 pub mod metrics;
 pub mod new_request;
 pub mod registry;
+pub mod reports;
 pub mod routes;
 pub mod state;
 pub mod throttle;

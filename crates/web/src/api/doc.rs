@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, cases, council, registry};
+use super::{actions, cases, council, memos, registry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +19,8 @@ use super::{actions, cases, council, registry};
         cases::show,
         cases::correct,
         actions::act,
+        memos::list,
+        memos::add,
         council::create,
         council::add_approvals,
         council::show,

@@ -15,6 +15,7 @@ mod actions;
 mod cases;
 mod council;
 mod doc;
+mod memos;
 mod registry;
 
 use axum::Json;
@@ -39,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/requests/{id}",
             get(cases::show).patch(cases::correct),
+        )
+        .route(
+            "/api/v1/requests/{id}/memos",
+            get(memos::list).post(memos::add),
         )
         .route("/api/v1/requests/{id}/{action}", post(actions::act))
         .route("/api/v1/council-sessions", post(council::create))
