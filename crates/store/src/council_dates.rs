@@ -197,10 +197,32 @@ async fn for_change<C: ConnectionTrait>(
     version: i32,
     today: NaiveDate,
 ) -> Result<council_session::Model> {
-    let session = council_session::Entity::find_by_id(id)
+    let Some(found) = council_session::Entity::find_by_id(id)
         .lock_exclusive()
         .one(conn)
         .await?
+    else {
+        // Deleted by someone else since the page showed it: they were first.
+        let deleted = crate::entities::audit_log::Entity::find()
+            .filter(crate::entities::audit_log::Column::Entity.eq("council_session"))
+            .filter(crate::entities::audit_log::Column::EntityId.eq(id.to_string()))
+            .filter(crate::entities::audit_log::Column::Action.eq("council.delete"))
+            .one(conn)
+            .await?
+            .is_some_and(|e| {
+                e.before
+                    .as_ref()
+                    .and_then(|b| b.get("bureau_id"))
+                    .and_then(|b| b.as_str())
+                    == Some(bureau_id)
+            });
+        return Err(if deleted {
+            Error::Conflict
+        } else {
+            Error::NotFound
+        });
+    };
+    let session = Some(found)
         .filter(|s| s.bureau_id == bureau_id && prefectures.contains(&s.prefecture))
         .ok_or(Error::NotFound)?;
     if session.version != version {
@@ -245,6 +267,30 @@ async fn remember_removal<C: ConnectionTrait>(
     Ok(())
 }
 
+/// How often a change that collided with another writer (SQLite's busy lock) is tried.
+const MAX_ATTEMPTS: u32 = 50;
+
+/// Runs `once` again while it collides with another writer (never on a conflict).
+async fn retrying<T, F, Fut>(mut once: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    for attempt in 1..=MAX_ATTEMPTS {
+        match once().await {
+            Err(Error::Db(e)) if crate::error::is_retryable(&e) => {
+                tracing::debug!(attempt, "council date change collided; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(
+                    attempt.min(10) * 3,
+                )))
+                .await;
+            }
+            other => return other,
+        }
+    }
+    Err(Error::Conflict)
+}
+
 /// Moves or renames planned session `id` (of one of `prefectures`), seen at `version`.
 #[allow(clippy::too_many_arguments)]
 pub async fn edit(
@@ -258,6 +304,20 @@ pub async fn edit(
     today: NaiveDate,
 ) -> Result<council_session::Model> {
     check(date, prefectures, today)?;
+    retrying(|| edit_once(db, bureau_id, prefectures, id, version, date, actor, today)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn edit_once(
+    db: &DatabaseConnection,
+    bureau_id: &str,
+    prefectures: &[String],
+    id: i32,
+    version: i32,
+    date: &PlannedDate,
+    actor: &Actor,
+    today: NaiveDate,
+) -> Result<council_session::Model> {
     let txn = db.begin().await?;
     let before = for_change(&txn, bureau_id, prefectures, id, version, today).await?;
     let done = council_session::Entity::update_many()
@@ -301,6 +361,18 @@ pub async fn edit(
 
 /// Deletes planned session `id` (of one of `prefectures`), seen at `version`.
 pub async fn delete(
+    db: &DatabaseConnection,
+    bureau_id: &str,
+    prefectures: &[String],
+    id: i32,
+    version: i32,
+    actor: &Actor,
+    today: NaiveDate,
+) -> Result<council_session::Model> {
+    retrying(|| delete_once(db, bureau_id, prefectures, id, version, actor, today)).await
+}
+
+async fn delete_once(
     db: &DatabaseConnection,
     bureau_id: &str,
     prefectures: &[String],
