@@ -101,6 +101,12 @@ fn action_label(action: &str) -> String {
 fn field_label(field: &str) -> &str {
     match field {
         "status" => "状態",
+        "memo_id" => "メモの番号",
+        "memo_chars" => "メモの字数",
+        "attachment_id" => "添付の番号",
+        "attachment_seq" => "添付の版",
+        "content_type" => "ファイルの形式",
+        "size_bytes" => "大きさ（バイト）",
         "kind" => "種別",
         "office_id" => "事務所",
         "facility_id" => "医療機関",
