@@ -12,7 +12,9 @@
 //! 5. uploads waiting for a clerk to confirm them after the preview;
 //! 6. the indexes the case list needs at national scale (sort orders, name search);
 //! 7. API tokens, with which other tools use the JSON API as a user;
-//! 8. one live request per facility, kind and designation date, kept by a unique index.
+//! 8. one live request per facility, kind and designation date, kept by a unique index;
+//! 9. (later steps) council lists, 未指定, corrections, and staff's 地医協 dates, memos
+//!    and the scanned request.
 
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
@@ -34,6 +36,7 @@ mod m20261130_000015_registry_reconcile;
 mod m20261130_000016_perf_indexes;
 mod m20261130_000017_plans;
 mod m20261130_000018_withdraw_reason;
+mod m20261130_000019_calendar_memos;
 
 pub use m20261130_000016_perf_indexes::founder_text;
 
@@ -61,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_perf_indexes::Migration),
             Box::new(m20261130_000017_plans::Migration),
             Box::new(m20261130_000018_withdraw_reason::Migration),
+            Box::new(m20261130_000019_calendar_memos::Migration),
         ]
     }
 }

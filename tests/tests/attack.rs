@@ -381,3 +381,142 @@ fn plan_workbook() -> Vec<u8> {
         .unwrap();
     book.save_to_buffer().unwrap()
 }
+
+/// The memo, attachment, calendar, report and 地医協-dates routes hold against another
+/// bureau: its clerk and its administrator get 404 on this bureau's case and session,
+/// see none of its cases in their calendar and report, and a memo with a NUL is refused.
+#[tokio::test]
+async fn another_bureau_cannot_reach_memos_attachments_council_dates_or_counts() {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    use uketsuke_store::entities::{
+        case_attachment, case_memo, council_session, reception_request,
+    };
+    let app = TestApp::spawn_with(true).await;
+    let case = reception_request::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a demo case");
+    let day = uketsuke_domain::today_in_japan()
+        .checked_add_days(chrono::Days::new(40))
+        .unwrap();
+    let session = uketsuke_store::council_dates::add(
+        &app.db,
+        "kanto-shinetsu",
+        &["13".to_owned()],
+        &uketsuke_store::council_dates::PlannedDate {
+            prefecture: "13".into(),
+            held_on: day,
+            name: String::new(),
+        },
+        &uketsuke_store::audit::Actor::system("test"),
+        uketsuke_domain::today_in_japan(),
+    )
+    .await
+    .unwrap();
+
+    // A NUL in a memo of one's own bureau: refused plainly, nothing stored.
+    app.switch_to("tanto", "clerk", "kanto-shinetsu").await;
+    let r = app
+        .post_signed(
+            &format!("/cases/{}/memos", case.id),
+            &[("memo", "電話\0連絡")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+
+    app.switch_to("tokai-kanri", "admin", "tokai-hokuriku")
+        .await;
+    let id = case.id;
+    for path in [format!("/cases/{id}"), format!("/cases/{id}/attachments/1")] {
+        assert_eq!(app.get(&path).await.status(), 404, "GET {path}");
+    }
+    let r = app
+        .post_signed(&format!("/cases/{id}/memos"), &[("memo", "他局から")])
+        .await;
+    assert_eq!(r.status(), 404, "memo on another bureau's case");
+    let csrf = app.csrf("/dashboard").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("version", "0")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4\n".to_vec()).file_name("a.pdf"),
+        );
+    let r = app
+        .client
+        .post(format!("{}/cases/{id}/attachments", app.base_url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "attachment on another bureau's case");
+    let sid = session.id;
+    let r = app
+        .post_signed(
+            &format!("/admin/council-dates/{sid}"),
+            &[
+                ("version", "0"),
+                ("prefecture", "13"),
+                ("held_on", "2099-01-01"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(r.status().as_u16(), 404 | 422),
+        "another bureau's session cannot be moved"
+    );
+    let r = app
+        .post_signed(
+            &format!("/admin/council-dates/{sid}/delete"),
+            &[("version", "0")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        404,
+        "another bureau's session cannot be deleted"
+    );
+    let page = app.get("/admin/council-dates").await.text().await.unwrap();
+    assert!(!page.contains(&format!("session-{sid}\"")));
+    let month = case.answer_due.format("%Y-%m").to_string();
+    let calendar = app
+        .get(&format!("/calendar?month={month}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!calendar.contains(&format!("/cases/{id}\"")));
+    let report = app
+        .get(&format!(
+            "/reports/monthly?month={}",
+            case.received_on.format("%Y-%m")
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(report.contains("id=\"report-total\">0<"));
+
+    assert_eq!(
+        case_memo::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "no memo stored"
+    );
+    assert_eq!(
+        case_attachment::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        council_session::Entity::find()
+            .filter(council_session::Column::Id.eq(sid))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_some_and(|s| s.held_on == day && s.version == 0),
+        "the session is untouched"
+    );
+}

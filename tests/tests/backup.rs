@@ -348,6 +348,61 @@ async fn fill_with_every_kind_of_record(app: &TestApp) {
     .unwrap();
     assert_eq!(reconciled.confirmed, 1);
 
+    // A memo, the scanned request (its bytes in the database) and a removed 地医協 date.
+    let case = uketsuke_store::entities::reception_request::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a demo case");
+    let caller = uketsuke_store::lifecycle::Caller {
+        actor: uketsuke_store::audit::Actor::system("test"),
+        role: uketsuke_store::users::Role::Admin,
+        scope: uketsuke_store::lifecycle::Scope {
+            bureau_id: case.bureau_id.clone(),
+            office_id: None,
+        },
+    };
+    uketsuke_store::memos::add(&app.db, &caller, case.id, "電話連絡: 書類を郵送済み")
+        .await
+        .unwrap();
+    uketsuke_store::attachments::attach(
+        &app.db,
+        &caller,
+        case.id,
+        0,
+        "依頼書.pdf",
+        b"%PDF-1.4\n%%EOF\n",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let today = uketsuke_domain::today_in_japan();
+    let planned = uketsuke_store::council_dates::add(
+        &app.db,
+        &case.bureau_id,
+        &["13".to_owned()],
+        &uketsuke_store::council_dates::PlannedDate {
+            prefecture: "13".into(),
+            held_on: today.checked_add_days(chrono::Days::new(300)).unwrap(),
+            name: String::new(),
+        },
+        &caller.actor,
+        today,
+    )
+    .await
+    .unwrap();
+    uketsuke_store::council_dates::delete(
+        &app.db,
+        &case.bureau_id,
+        &["13".to_owned()],
+        planned.id,
+        0,
+        &caller.actor,
+        today,
+    )
+    .await
+    .unwrap();
+
     let empty: Vec<String> = monitor::row_counts(&app.db)
         .await
         .unwrap()

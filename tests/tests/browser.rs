@@ -452,6 +452,7 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
         "/cases?queue=due-soon",
         "/cases?queue=registry",
         "/cases?queue=reflection",
+        "/schedule/kanto-shinetsu/2027",
     ]
     .iter()
     .map(|p| (*p).to_owned())
@@ -478,7 +479,7 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
         let links = c
             .execute(
                 r#"return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))
-                     .filter(h => /^\/(cases|council)\/\d+(\/(answer|return-letter|edit))?$/.test(h));"#,
+                     .filter(h => /^\/(cases|council)\/\d+(\/(answer|return-letter|edit|plan|plan\/correction))?$/.test(h));"#,
                 vec![],
             )
             .await

@@ -64,6 +64,9 @@ pub struct Settings {
     /// What letters print when a bureau's file says nothing (the guidance enclosure).
     #[serde(default)]
     pub letters: uketsuke_web::letterhead::LetterDefaults,
+    /// Limits on a case's attached scanned request (size).
+    #[serde(default)]
+    pub attachments: uketsuke_store::attachments::Limits,
     /// Filled from `config/bureaus/*.toml` (and `local/bureaus/*.toml`), not from the
     /// layered files.
     #[serde(skip)]

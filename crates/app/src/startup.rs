@@ -158,6 +158,7 @@ impl Application {
             bureaus: Arc::new(bureau_rules(settings)?),
             eligibility: settings.eligibility,
             ingest_limits: settings.ingest.clone(),
+            attachment_limits: settings.attachments,
             numbering: settings.numbering,
             metrics: Arc::new(uketsuke_web::metrics::Metrics::new(
                 settings.metrics.token.as_deref(),

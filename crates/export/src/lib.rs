@@ -12,6 +12,7 @@
 //!   as downloaded from the list page.
 //! - [`answer`]: [`answer_xlsx`], the 「受付番号 情報提供依頼書 兼 回答書」 (別紙1) answer.
 //! - [`schedule`]: [`schedule_xlsx`], a bureau's published schedule (日程表) of a year.
+//! - [`report`]: [`report_xlsx`], the monthly report (月報) of counts.
 //! - [`text`]: display widths and 全角 digits shared by the writers.
 //! - [`error`]: the one error type, with messages in Japanese.
 //!
@@ -32,6 +33,7 @@ pub mod error;
 pub mod layout;
 pub mod list;
 pub mod reflection;
+pub mod report;
 pub mod row;
 pub mod schedule;
 pub mod text;
@@ -43,5 +45,6 @@ pub use error::{Error, Result};
 pub use layout::{Column, ColumnSpec, ListLayout};
 pub use list::{XLSX_MIME, list_xlsx};
 pub use reflection::{ReflectionRow, reflection_csv, reflection_xlsx};
+pub use report::{ReportRow, report_xlsx};
 pub use row::ListRow;
 pub use schedule::{SCHEDULE_HEADERS, ScheduleRow, schedule_xlsx};

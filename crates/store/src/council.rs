@@ -450,7 +450,10 @@ pub async fn plan_configured(
                 .one(db)
                 .await?
                 .is_some();
-            if exists {
+            // A date an administrator deleted or moved stays removed.
+            if exists
+                || crate::council_dates::was_removed(db, bureau_id, prefecture, *held_on).await?
+            {
                 continue;
             }
             find_or_create(

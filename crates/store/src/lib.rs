@@ -23,14 +23,21 @@
 //!   the delivery log);
 //! - [`users`]: staff accounts, roles, lockout, and server-side sessions;
 //! - [`uploads`]: workbooks waiting for confirmation after their preview;
+//! - [`council_dates`]: 地医協の開催予定日 kept by an administrator (add, move, delete);
+//! - [`calendar`]: what falls due in a month (the calendar page);
+//! - [`reports`]: counts by office, kind and status for a month (the monthly report);
+//! - [`memos`] and [`attachments`]: a case's memos and its scanned paper request;
 //! - [`monitor`]: what operators watch (outbox depth, dead letters, the pool) and the
 //!   table inventory that backup and restore check.
 
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod bureaus;
+pub mod calendar;
 pub mod cases;
 pub mod council;
+pub mod council_dates;
 pub mod dashboard;
 pub mod db;
 pub mod entities;
@@ -40,12 +47,14 @@ pub mod intake;
 pub mod issuance;
 pub mod jobs;
 pub mod lifecycle;
+pub mod memos;
 pub mod monitor;
 pub mod outbox;
 pub mod plans;
 pub mod queues;
 pub mod reflection;
 pub mod registry;
+pub mod reports;
 pub mod requests;
 pub mod tokens;
 pub mod uploads;

@@ -38,6 +38,8 @@ pub struct SessionLine {
     pub state: &'static str,
     pub unsent: usize,
     pub lists: usize,
+    /// The numbers of the lists sent (1, 2, …), each a download.
+    pub list_seqs: Vec<usize>,
 }
 
 /// A request that may be recorded as approved, with its default 指定年月日.
@@ -164,6 +166,7 @@ async fn council_page(
                     },
                     unsent: *unsent,
                     lists: *lists,
+                    list_seqs: (1..=*lists).collect(),
                 },
             )
             .collect(),

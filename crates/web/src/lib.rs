@@ -12,8 +12,12 @@
 //! - [`letters`]: the printed 回答書 (one or many, each with its guidance enclosure) and
 //!   返戻通知; [`letterhead`]: their configured sender, numbers and wording;
 //! - [`schedule`]: the public schedule (日程表) of a bureau and year, without login;
-//! - [`council`]: the 地医協 sessions;
+//! - [`council`]: the 地医協 sessions; [`council_dates`]: the 地医協 dates an
+//!   administrator keeps per prefecture;
 //! - [`admin`]: the bureau's accounts, for the 管理 role;
+//! - [`calendar`]: the month of deadlines and 地医協 dates; [`reports`]: the monthly
+//!   report (page and .xlsx);
+//! - [`case_notes`]: a case's memos and its attached scanned request;
 //! - [`entry`]: uploading forms and lists with a preview, and the blank form;
 //! - [`new_request`]: the entry form, 別紙1 field by field;
 //! - [`view`]: view helpers (Japan time, percent-encoding, downloads);
@@ -30,8 +34,11 @@ pub mod actions;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod calendar;
+pub mod case_notes;
 pub mod cases;
 pub mod council;
+pub mod council_dates;
 pub mod dashboard;
 pub mod deliveries;
 pub mod entry;
@@ -44,6 +51,7 @@ pub mod letters;
 pub mod metrics;
 pub mod new_request;
 pub mod registry;
+pub mod reports;
 pub mod routes;
 pub mod schedule;
 pub mod state;

@@ -64,6 +64,32 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/link", post(actions::link))
         .route("/cases/{id}/unlink", post(actions::unlink))
         .route("/cases/{id}/void-number", post(actions::void_number))
+        .route("/cases/{id}/memos", post(crate::case_notes::add_memo))
+        .route(
+            "/cases/{id}/attachments",
+            post(crate::case_notes::attach).layer(axum::extract::DefaultBodyLimit::max(
+                crate::case_notes::body_limit(&state.attachment_limits),
+            )),
+        )
+        .route(
+            "/cases/{id}/attachments/{aid}",
+            get(crate::case_notes::download),
+        )
+        .route("/calendar", get(crate::calendar::page))
+        .route("/reports/monthly", get(crate::reports::monthly))
+        .route("/reports/monthly.xlsx", get(crate::reports::monthly_xlsx))
+        .route(
+            "/admin/council-dates",
+            get(crate::council_dates::list).post(crate::council_dates::add),
+        )
+        .route(
+            "/admin/council-dates/{id}",
+            post(crate::council_dates::edit),
+        )
+        .route(
+            "/admin/council-dates/{id}/delete",
+            post(crate::council_dates::delete),
+        )
         .route(
             "/cases/{id}/plan",
             get(cases::plan::edit_form).post(cases::plan::submit_form),

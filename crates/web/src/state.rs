@@ -29,6 +29,8 @@ pub struct AppState {
     pub imports: Arc<crate::imports::Running>,
     /// Limits on uploaded workbooks.
     pub ingest_limits: uketsuke_ingest::Limits,
+    /// Limits on a case's attached scanned request.
+    pub attachment_limits: uketsuke_store::attachments::Limits,
     /// The ranges and rules for new numbers.
     pub numbering: uketsuke_rules::numbering::NumberingPolicy,
     /// Request counters and the scheduler's heartbeat (`/metrics`, `/healthz`).

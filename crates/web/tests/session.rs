@@ -52,6 +52,7 @@ async fn state() -> AppState {
         upload_permits: Arc::new(tokio::sync::Semaphore::new(1)),
         imports: Arc::default(),
         ingest_limits: Default::default(),
+        attachment_limits: Default::default(),
         numbering: Default::default(),
         metrics: Arc::new(uketsuke_web::metrics::Metrics::new(None)),
         letters: Arc::default(),

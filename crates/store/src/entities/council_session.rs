@@ -14,6 +14,8 @@ pub struct Model {
     pub name: String,
     pub notes: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Bumped by each edit of a planned session (the administrator's page).
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,9 @@
 pub mod api_token;
 pub mod audit_log;
 pub mod bureau;
+pub mod case_attachment;
+pub mod case_memo;
+pub mod council_date_removal;
 pub mod council_list;
 pub mod council_session;
 pub mod facility;

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, bulk, cases, council, plan, registry};
+use super::{actions, bulk, cases, council, memos, plan, registry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,8 @@ use super::{actions, bulk, cases, council, plan, registry};
         bulk::bulk,
         plan::show,
         plan::submit,
+        memos::list,
+        memos::add,
         council::create,
         council::add_approvals,
         council::show,

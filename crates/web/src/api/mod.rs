@@ -17,6 +17,7 @@ mod cases;
 mod council;
 mod doc;
 mod plan;
+mod memos;
 mod registry;
 
 use axum::Json;
@@ -46,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/requests/{id}/plan",
             get(plan::show).post(plan::submit),
+        )
+        .route(
+            "/api/v1/requests/{id}/memos",
+            get(memos::list).post(memos::add),
         )
         .route("/api/v1/requests/{id}/{action}", post(actions::act))
         .route("/api/v1/council-sessions", post(council::create))

@@ -83,6 +83,9 @@ fn action_label(action: &str) -> String {
         "request.plan_confirm" => "導入計画書を確認済にした",
         "request.transitional_record" => "経過措置の届出を記録",
         "request.transitional_clear" => "経過措置の届出の記録を取消し",
+        "request.memo" => "メモを追加",
+        "request.attach" => "依頼書の写しを添付",
+        "request.attach_replace" => "依頼書の写しを差替え（前の版は保存）",
         "request.designate" | "request.council_approval" => "答申（指定）を記録",
         "number.issue" => "受付番号を採番",
         "number.propose" => "受付番号を起案",
@@ -102,6 +105,12 @@ fn action_label(action: &str) -> String {
 fn field_label(field: &str) -> &str {
     match field {
         "status" => "状態",
+        "memo_id" => "メモの番号",
+        "memo_chars" => "メモの字数",
+        "attachment_id" => "添付の番号",
+        "attachment_seq" => "添付の版",
+        "content_type" => "ファイルの形式",
+        "size_bytes" => "大きさ（バイト）",
         "kind" => "種別",
         "office_id" => "事務所",
         "facility_id" => "医療機関",

@@ -83,6 +83,49 @@ pub struct CasePage {
     actions: crate::actions::Panel,
     plan: super::plan::PlanSection,
     notice: Option<Notice>,
+    /// The case's memos, oldest first.
+    memos: Vec<MemoLine>,
+    /// The attached scanned request, newest version first.
+    attachments: Vec<AttachmentLine>,
+    /// The latest attachment version shown (0: none), sent back when attaching.
+    attachment_version: i32,
+    /// Whether the user may write memos and attach (担当 or above).
+    may_write: bool,
+    /// The size limit of an attachment, in words.
+    attachment_limit: String,
+}
+
+/// A memo on the case page.
+pub struct MemoLine {
+    pub author: String,
+    pub at: String,
+    pub body: String,
+}
+
+/// A version of the attached scanned request.
+pub struct AttachmentLine {
+    pub id: i32,
+    pub seq: i32,
+    pub file_name: String,
+    pub kind: &'static str,
+    pub size: String,
+    pub uploaded_by: String,
+    pub at: String,
+    /// The latest version (the others are kept as history).
+    pub current: bool,
+}
+
+/// A size in words (KB below a megabyte).
+fn size_words(n: i64) -> String {
+    if n < 1024 * 1024 {
+        format!("{} KB", (n + 1023) / 1024)
+    } else {
+        format!(
+            "{}.{} MB",
+            n / (1024 * 1024),
+            (n % (1024 * 1024)) * 10 / (1024 * 1024)
+        )
+    }
 }
 
 /// A JSON array of texts as stored in `reasons` / `warnings`.
@@ -131,6 +174,8 @@ impl Notice {
             "plan-confirm" => Some("導入計画書を確認済にしました。"),
             "transitional" => Some("経過措置の届出を記録しました。導入計画書は不要です。"),
             "transitional-clear" => Some("経過措置の届出の記録を取り消しました。"),
+            "memo" => Some("メモを追加しました。"),
+            "attach" => Some("依頼書のファイルを添付しました。"),
             _ => None,
         };
         if let Some(text) = text {
@@ -209,6 +254,32 @@ pub async fn case_page(
     let names = uketsuke_store::cases::history_names(db, &r.bureau_id, &entries).await?;
     let history = history_lines(&entries, &names);
 
+    let memos = uketsuke_store::memos::list(db, &user.scope(), r.id)
+        .await?
+        .into_iter()
+        .map(|m| MemoLine {
+            author: m.author,
+            at: jst(m.created_at),
+            body: m.body,
+        })
+        .collect();
+    let files = uketsuke_store::attachments::list(db, &user.scope(), r.id).await?;
+    let attachment_version = files.first().map_or(0, |a| a.seq);
+    let attachments = files
+        .into_iter()
+        .map(|a| AttachmentLine {
+            current: a.seq == attachment_version,
+            id: a.id,
+            seq: a.seq,
+            kind: uketsuke_store::attachments::FileKind::of_mime(&a.content_type)
+                .map_or("", |k| k.label()),
+            file_name: a.file_name,
+            size: size_words(a.size_bytes),
+            uploaded_by: a.uploaded_by,
+            at: jst(a.uploaded_at),
+        })
+        .collect();
+
     let due = effective_answer_due(&r);
     let actions = crate::actions::panel(state, user, &r, &numbers, facility.as_ref()).await?;
     let plan = super::plan::section(state, user, &r).await?;
@@ -216,6 +287,11 @@ pub async fn case_page(
         plan,
         actions,
         notice,
+        memos,
+        attachments,
+        attachment_version,
+        may_write: user.role >= uketsuke_store::users::Role::Clerk,
+        attachment_limit: format!("{} MB", state.attachment_limits.max_bytes / (1024 * 1024)),
         layout: Layout::signed_in(state, user),
         kind_label: r.kind.label(),
         // 答申済 until the 指定年月日, then 指定済.
