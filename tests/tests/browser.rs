@@ -453,6 +453,9 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
         "/cases?queue=registry",
         "/cases?queue=reflection",
         "/schedule/kanto-shinetsu/2027",
+        "/calendar",
+        "/reports/monthly",
+        "/admin/council-dates",
     ]
     .iter()
     .map(|p| (*p).to_owned())
@@ -499,6 +502,16 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
     let mut focused = 0;
     for page in &pages {
         c.goto(&url(page)).await.unwrap();
+        // The README's screenshots of the clerk's day.
+        let shot = match page.as_str() {
+            "/cases?queue=approval" => Some("06-queue"),
+            "/calendar" => Some("07-calendar"),
+            "/reports/monthly" => Some("08-report"),
+            _ => None,
+        };
+        if let Some(name) = shot {
+            screenshot(&c, name).await;
+        }
         assert_axe_clean(&c, &axe, page).await;
         focused += assert_focus_visible(&c, page).await;
     }

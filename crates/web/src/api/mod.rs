@@ -16,8 +16,8 @@ mod bulk;
 mod cases;
 mod council;
 mod doc;
-mod plan;
 mod memos;
+mod plan;
 mod registry;
 
 use axum::Json;
