@@ -296,6 +296,41 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
     c.close().await.unwrap();
 }
 
+/// Menu items, table headers, codes, tags and dates keep to one line: no
+/// 「種／別」 or a date split over two lines at 1366×768.
+async fn assert_no_broken_labels(client: &Client, page: &str) {
+    let broken = client
+        .execute(
+            r#"const sel = '.site-nav a, table thead th, td.code, span.code, .tag, .seireki, .req, .counts .label';
+               // A text node that the browser wrapped shows as rects on more than one line
+               // (a <br> written on purpose starts a new text node, so it does not count).
+               const wrapped = node => {
+                 const range = document.createRange(); range.selectNodeContents(node);
+                 const rects = Array.from(range.getClientRects()).filter(r => r.width > 1).sort((a, b) => a.top - b.top);
+                 let lines = 0, bottom = -Infinity;
+                 for (const r of rects) { if (r.top >= bottom - 2) { lines++; bottom = r.bottom; } else { bottom = Math.max(bottom, r.bottom); } }
+                 return lines > 1;
+               };
+               const visible = el => el.offsetParent && el.getBoundingClientRect().width > 1 && getComputedStyle(el).clip === 'auto';
+               return Array.from(document.querySelectorAll(sel)).filter(el => {
+                 if (!visible(el)) return false;
+                 const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+                 for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                   if (n.textContent.trim() && visible(n.parentElement) && wrapped(n)) return true;
+                 }
+                 return false;
+               }).map(el => el.tagName.toLowerCase() + '.' + el.className + ': ' + el.textContent.trim().slice(0, 30));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        broken,
+        serde_json::json!([]),
+        "{page}: labels broken over lines"
+    );
+}
+
 /// axe-core (from the npm registry; `scripts/test` installs it under `target/axe`).
 fn axe_source() -> String {
     let path = std::env::var("AXE_CORE_JS")
@@ -513,6 +548,7 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
             screenshot(&c, name).await;
         }
         assert_axe_clean(&c, &axe, page).await;
+        assert_no_broken_labels(&c, page).await;
         focused += assert_focus_visible(&c, page).await;
     }
     assert!(
