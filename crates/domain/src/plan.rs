@@ -530,4 +530,83 @@ mod tests {
         let items: Vec<u8> = errors.iter().map(|e| e.item).collect();
         assert_eq!(items, vec![0, 3, 9, 13]);
     }
+
+    #[test]
+    fn every_choice_has_its_id_and_printed_label() {
+        assert_eq!(Done::Done.label(), "済み");
+        assert_eq!(Done::NotYet.label(), "未実施");
+        assert_eq!(Done::NotYet.as_str(), "not_yet");
+        assert_eq!(Readiness::Ready.as_str(), "ready");
+        assert_eq!(Readiness::Contracted { month: None }.as_str(), "contracted");
+        assert_eq!(Readiness::Quoting.as_str(), "quoting");
+        assert_eq!(Readiness::Ready.label(), "ア 整備済み");
+        assert_eq!(
+            Readiness::Contracted { month: Some(5) }.label(),
+            "イ 契約済み（5月整備予定）"
+        );
+        assert_eq!(Readiness::Contracted { month: None }.label(), "イ 契約済み");
+        assert_eq!(Readiness::Quoting.label(), "ウ 見積もり中");
+        assert_eq!(NetworkType::IpVpn.label(), "IP-VPN");
+        assert_eq!(NetworkType::IpsecIke.label(), "IPsec+IKE");
+        assert_eq!(NetworkType::IpsecIke.as_str(), "ipsec_ike");
+        let labels: Vec<&str> = (1..=13).map(plan_item_label).collect();
+        assert_eq!(
+            labels,
+            [
+                "① 医療機関・薬局",
+                "② 開設者",
+                "③ アカウント作成",
+                "④ 利用申請・電子証明書の発行申請",
+                "⑤ カードリーダーの調達状況",
+                "⑥ カードリーダーのメーカー名",
+                "⑦ ネットワークの整備状況",
+                "⑧ ネットワーク導入事業者名",
+                "⑨ ネットワーク種類",
+                "⑩ 導入作業開始（予定）日",
+                "⑪ システム導入事業者名",
+                "⑫ 運用開始（予定）日",
+                "⑬ 診療・調剤開始（予定）日",
+            ]
+        );
+        assert_eq!(plan_item_label(0), "導入計画書");
+        assert_eq!(plan_part_label("month"), "整備予定月");
+        assert_eq!(plan_part_label("postal_code"), "郵便番号");
+        assert_eq!(plan_part_label("other"), "");
+    }
+
+    #[test]
+    fn a_readiness_is_read_by_any_one_of_its_marks_and_never_by_two() {
+        // Each mark alone is enough: the words, the id, or the letter.
+        assert_eq!(Readiness::parse("整備済み"), Ok(Readiness::Ready));
+        assert_eq!(Readiness::parse("ready"), Ok(Readiness::Ready));
+        assert_eq!(
+            Readiness::parse("契約済み"),
+            Ok(Readiness::Contracted { month: None })
+        );
+        assert_eq!(
+            Readiness::parse("contracted"),
+            Ok(Readiness::Contracted { month: None })
+        );
+        assert_eq!(
+            Readiness::parse("イ"),
+            Ok(Readiness::Contracted { month: None })
+        );
+        assert_eq!(Readiness::parse("見積もり中"), Ok(Readiness::Quoting));
+        assert_eq!(Readiness::parse("quoting"), Ok(Readiness::Quoting));
+        assert_eq!(Readiness::parse("ウ"), Ok(Readiness::Quoting));
+        // Two choices marked at once is not an answer.
+        assert!(Readiness::parse("整備済み 見積もり中").is_err());
+        assert!(Readiness::parse("ア 契約済み").is_err());
+        // A choice written as a string in JSON reads as on paper.
+        assert_eq!(
+            Readiness::from_json(&json!("イ 契約済み（7月整備予定）")),
+            Ok(Readiness::Contracted { month: Some(7) })
+        );
+        assert_eq!(
+            Readiness::from_json(&json!({"status": "contracted", "month": "8月"})),
+            Ok(Readiness::Contracted { month: Some(8) })
+        );
+        assert!(Readiness::from_json(&json!({"status": "contracted", "month": 13})).is_err());
+        assert!(Readiness::from_json(&json!(3)).is_err());
+    }
 }
