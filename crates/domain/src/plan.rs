@@ -569,9 +569,32 @@ mod tests {
             ]
         );
         assert_eq!(plan_item_label(0), "導入計画書");
-        assert_eq!(plan_part_label("month"), "整備予定月");
-        assert_eq!(plan_part_label("postal_code"), "郵便番号");
-        assert_eq!(plan_part_label("other"), "");
+        let parts: Vec<&str> = [
+            "name",
+            "postal_code",
+            "address",
+            "registration",
+            "phone",
+            "email",
+            "month",
+            "other",
+        ]
+        .into_iter()
+        .map(plan_part_label)
+        .collect();
+        assert_eq!(
+            parts,
+            [
+                "名称・氏名",
+                "郵便番号",
+                "所在地・住所",
+                "登録の記号及び番号",
+                "電話番号",
+                "Email",
+                "整備予定月",
+                ""
+            ]
+        );
     }
 
     #[test]
