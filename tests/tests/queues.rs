@@ -174,7 +174,7 @@ async fn ten_approvals_take_the_queue_page_and_three_requests() {
     let confirm = post_fields(&app.client, &app, "/cases/bulk", &fields).await;
     assert_eq!(confirm.status(), 200);
     let confirm = confirm.text().await.unwrap();
-    assert!(confirm.contains("10 件の決裁を確定"), "{confirm}");
+    assert!(confirm.contains("10 件について「決裁」を確定"), "{confirm}");
     assert!(confirm.contains("まだ処理していません"));
     for id in &ids {
         assert_eq!(status(&app, *id).await, CaseStatus::Proposed);

@@ -187,7 +187,9 @@ impl Notice {
         use uketsuke_store::lifecycle::Action;
         let action = Action::parse(action)?;
         let next = match action {
-            Action::Propose => "決裁者（起案した職員とは別の職員）の決裁を待ちます（決裁待ち）。",
+            Action::Propose => {
+                "決裁者（起案した職員とは別の職員）の決裁を待ちます（決裁待ち）。併設として関連付けた依頼があれば、その番号も同時に起案しています。"
+            }
             Action::Approve => {
                 "受付番号が確定しました。回答書を印刷して送付し、「回答済」にしてください（回答待ち）。"
             }
