@@ -4,7 +4,7 @@
 //! that would make the number wrong (種別, 都道府県) asks for voiding it first.
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uketsuke_store::audit::Actor;
 use uketsuke_store::entities::{audit_log, issued_number};
@@ -224,6 +224,37 @@ async fn a_later_designation_date_keeps_the_number_and_moves_the_answer_due() {
             .contains("他の職員が先に処理しました")
     );
     assert_eq!(app.request(id).await.lock_version, after.lock_version);
+}
+
+#[tokio::test]
+async fn a_correction_that_changes_nothing_is_refused_and_leaves_no_history() {
+    let app = TestApp::spawn().await;
+    app.switch_to("tanto", "clerk", BUREAU).await;
+    let id = enter(&app, "同内容訂正医院", &[]).await;
+    let before = app.request(id).await;
+    let audits = || async {
+        uketsuke_store::entities::audit_log::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    let audited = audits().await;
+    let (status, html) = correct(&app, id, &[("reason", "念のため")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("訂正前と同じ内容です"), "{html}");
+    assert_eq!(app.request(id).await, before, "nothing changed");
+    assert_eq!(audits().await, audited, "no empty history row");
+    // A real change still goes through.
+    let (status, _) = correct(
+        &app,
+        id,
+        &[
+            ("contact_phone", "03-1111-2222"),
+            ("reason", "電話番号の誤り"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
 }
 
 #[tokio::test]

@@ -169,6 +169,7 @@ pub fn check(plan: &Plan, case: Option<&PlanCase<'_>>) -> Vec<Finding> {
         }
         if let Some(name) = &f.name
             && search_key(name) != search_key(case.facility_name)
+            && search_key(without_reading(name)) != search_key(case.facility_name)
         {
             out.push(
                 Finding::new(
@@ -227,6 +228,26 @@ fn readiness(out: &mut Vec<Finding>, item: u8, r: Option<Readiness>) {
             "「イ 契約済み」の整備予定月が記入されていません。",
         )),
         Some(_) => {}
+    }
+}
+
+/// A name as the printed 別紙2 lets it be written, in one cell with its （フリガナ）
+/// first: `ケイカクショテストイイン 計画書テスト医院` → `計画書テスト医院`. A name with no
+/// reading of katakana alone before a space is returned as it is.
+fn without_reading(name: &str) -> &str {
+    let t = name.trim();
+    let Some((first, rest)) = t.split_once(|c: char| c.is_whitespace()) else {
+        return t;
+    };
+    let reading = first
+        .trim_start_matches(['(', '（'])
+        .trim_end_matches([')', '）'])
+        .chars()
+        .all(|c| matches!(c, '\u{30A0}'..='\u{30FF}' | '\u{FF66}'..='\u{FF9F}'));
+    if reading && !first.is_empty() && !rest.trim().is_empty() {
+        rest.trim()
+    } else {
+        t
     }
 }
 
@@ -338,5 +359,23 @@ mod tests {
             .map(|f| f.item)
             .collect();
         assert_eq!(items, vec![1]);
+    }
+
+    #[test]
+    fn a_name_written_after_its_reading_matches_the_case() {
+        assert_eq!(
+            without_reading("ケイカクショテストイイン 計画書テスト医院"),
+            "計画書テスト医院"
+        );
+        assert_eq!(
+            without_reading("（ケイカクショ）　計画書テスト医院"),
+            "計画書テスト医院"
+        );
+        assert_eq!(without_reading("計画書テスト医院"), "計画書テスト医院");
+        // Only a leading word of katakana alone is taken for a reading (the whole name
+        // is compared first, so 「サクラ 内科」 written as the case has it still matches).
+        assert_eq!(without_reading("サクラ 内科"), "内科");
+        assert_eq!(without_reading("さくら 内科"), "さくら 内科");
+        assert_eq!(without_reading("アイ"), "アイ");
     }
 }

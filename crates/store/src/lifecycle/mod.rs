@@ -839,7 +839,41 @@ async fn correct(
         &c.form.facility_address,
     ));
     f.phone = Set(Some(c.form.contact_phone.to_string()));
-    if sea_orm::ActiveModelTrait::is_changed(&f) {
+    // `Set` marks a field changed even when the value is the same: compare the rows.
+    let facility_changed = sea_orm::TryIntoModel::try_into_model(f.clone())
+        .map(|after| after != facility)
+        .unwrap_or(true);
+    let keeps_override = c.form.designation_date == case.designation_date;
+    let set = |r: &mut reception_request::ActiveModel| {
+        intake::set_form_fields(r, &c.form);
+        r.office_id = Set(office_id);
+        r.received_on = Set(c.received_on);
+        r.retroactive = Set(c.retroactive);
+        r.dedupe_key = Set(Some(key.clone()));
+        r.submission_deadline = Set(deadlines.submission_deadline);
+        r.answer_due = Set(deadlines.answer_due);
+        r.implementing_body_due = Set(deadlines.implementing_body_due);
+        r.decision = Set(verdict.decision.into());
+        r.reasons = Set(crate::requests::texts(&verdict.reasons));
+        r.warnings = Set(crate::requests::texts(&verdict.warnings));
+        // An override was decided for the old 指定希望日: it goes with it.
+        if !keeps_override {
+            r.answer_due_override = Set(None);
+            r.answer_due_override_reason = Set(None);
+        }
+    };
+    let mut probe: reception_request::ActiveModel = case.clone().into();
+    set(&mut probe);
+    let request_changed = sea_orm::TryIntoModel::try_into_model(probe)
+        .map(|after| after != case)
+        .unwrap_or(true);
+    if !facility_changed && !request_changed {
+        return Err(Error::NotAllowed(
+            "訂正前と同じ内容です。訂正する項目を直してから保存してください（履歴には残していません）"
+                .to_owned(),
+        ));
+    }
+    if facility_changed {
         f.updated_at = Set(chrono::Utc::now());
         let after = sea_orm::ActiveModelTrait::update(f, txn).await?;
         crate::audit::record(
@@ -853,28 +887,12 @@ async fn correct(
         )
         .await?;
     }
-    let keeps_override = c.form.designation_date == case.designation_date;
     write(
         txn,
         case,
         "request.correct",
         |r| {
-            intake::set_form_fields(r, &c.form);
-            r.office_id = Set(office_id);
-            r.received_on = Set(c.received_on);
-            r.retroactive = Set(c.retroactive);
-            r.dedupe_key = Set(Some(key));
-            r.submission_deadline = Set(deadlines.submission_deadline);
-            r.answer_due = Set(deadlines.answer_due);
-            r.implementing_body_due = Set(deadlines.implementing_body_due);
-            r.decision = Set(verdict.decision.into());
-            r.reasons = Set(crate::requests::texts(&verdict.reasons));
-            r.warnings = Set(crate::requests::texts(&verdict.warnings));
-            // An override was decided for the old 指定希望日: it goes with it.
-            if !keeps_override {
-                r.answer_due_override = Set(None);
-                r.answer_due_override_reason = Set(None);
-            }
+            set(r);
             r.correction_reason = Set(Some(reason));
         },
         actor,
