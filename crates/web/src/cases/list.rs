@@ -212,7 +212,7 @@ pub async fn list(
     if params.restore.trim() == "1" {
         if let Some(query) = jar
             .get(REMEMBERED)
-            .map(|c| c.value().to_owned())
+            .and_then(|c| unhex(c.value()))
             .filter(|q| is_plain_query(q))
         {
             return Ok(Redirect::to(&format!("/cases?{query}")).into_response());
@@ -221,7 +221,8 @@ pub async fn list(
         return Ok(page.into_response());
     }
     let page = list_page(&state, &user, params, None).await?;
-    let remembered = Cookie::build((REMEMBERED, page.query.clone()))
+    // Hex, so that no text of the query (even percent-encoded) shows in the header.
+    let remembered = Cookie::build((REMEMBERED, hex(&page.query)))
         .path("/cases")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -393,4 +394,16 @@ mod tests {
         assert_eq!(page_window(1, 3), vec![1, 2, 3]);
         assert_eq!(page_window(6, 12), vec![1, 0, 4, 5, 6, 7, 8, 0, 12]);
     }
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<String> {
+    let bytes = (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
 }
