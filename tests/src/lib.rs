@@ -236,6 +236,40 @@ impl TestApp {
         self.post_form(path, &all).await
     }
 
+    /// Enters a request through the form as whoever is signed in: a 医科 request in
+    /// 新宿区 for 令和9年4月1日, with `fields` replacing or adding to those; returns its
+    /// id (and names the form's errors if it was not saved).
+    pub async fn enter_request(&self, fields: &[(&str, &str)]) -> i32 {
+        let mut all: Vec<(&str, &str)> = vec![
+            ("reply_address", "東京都新宿区西新宿2-8-1"),
+            ("reply_name", "開設準備室"),
+            ("kind", "medical"),
+            ("facility_name", "入力試験クリニック"),
+            ("facility_address", "東京都新宿区西新宿2-8-1"),
+            ("designation_date", "令和9年4月1日"),
+            ("founder_kind", "person"),
+            ("founder_name", "厚生 太郎"),
+            ("contact_phone", "03-5321-1111"),
+        ];
+        for (key, value) in fields {
+            all.retain(|(k, _)| k != key);
+            all.push((key, value));
+        }
+        let response = self.post_signed("/requests/new", &all).await;
+        let status = response.status();
+        if status != 303 {
+            let page = response.text().await.unwrap();
+            let errors: Vec<&str> = page.lines().filter(|l| l.contains("error")).collect();
+            panic!("entry: {status}: {errors:?}");
+        }
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/cases/")
+            .parse()
+            .unwrap()
+    }
+
     /// The request (case) `id` as stored.
     pub async fn request(&self, id: i32) -> uketsuke_store::entities::reception_request::Model {
         use sea_orm::EntityTrait;

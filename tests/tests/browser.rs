@@ -75,6 +75,32 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Signs in on the open sign-in page and waits for the dashboard.
+async fn sign_in(c: &Client, username: &str, password: &str) {
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='ダッシュボード']"))
+        .await
+        .unwrap();
+}
+
 /// Every visible input, select and textarea has a label tied to it (WCAG 1.3.1).
 async fn assert_labelled(client: &Client, page: &str) {
     let unlabelled = client
@@ -104,28 +130,7 @@ async fn a_clerk_signs_in_enters_a_request_and_sees_its_deadlines_in_chromium() 
     c.goto(&format!("{}/login", app.base_url)).await.unwrap();
     assert_labelled(&c, "login").await;
     screenshot(&c, "01-login").await;
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("browser-clerk")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='ダッシュボード']"))
-        .await
-        .unwrap();
+    sign_in(&c, "browser-clerk", &password).await;
     assert!(
         c.current_url()
             .await
@@ -446,28 +451,7 @@ async fn every_page_passes_axe_core_and_shows_the_focus() {
         assert_focus_visible(&c, "/login").await >= 3,
         "the sign-in form takes the focus"
     );
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("browser-admin")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&password)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='ダッシュボード']"))
-        .await
-        .unwrap();
+    sign_in(&c, "browser-admin", &password).await;
 
     let mut pages: Vec<String> = [
         "/dashboard",
@@ -588,31 +572,8 @@ async fn print_pdf(client: &Client, name: &str) -> Vec<u8> {
     pdf
 }
 
-/// Enters a request through the form (as the signed-in clerk of `app.client`).
-async fn enter_request(app: &TestApp, fields: &[(&str, &str)]) -> i32 {
-    let csrf = app.csrf("/requests/new").await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    let response = app.post_form("/requests/new", &all).await;
-    let status = response.status();
-    if status != 303 {
-        let page = response.text().await.unwrap();
-        let errors: Vec<&str> = page.lines().filter(|l| l.contains("error")).collect();
-        panic!("entry: {status}: {errors:?}");
-    }
-    response.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/cases/")
-        .parse()
-        .unwrap()
-}
-
 async fn signed_post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> u16 {
-    let csrf = app.csrf("/dashboard").await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    app.post_form(path, &all).await.status().as_u16()
+    app.post_signed(path, fields).await.status().as_u16()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -666,7 +627,7 @@ async fn each_letter_prints_on_one_a4_page_and_bulk_printing_gives_two_pages_a_c
     ];
     let mut answered = Vec::new();
     for fields in [&short[..], &long[..]] {
-        let id = enter_request(&app, fields).await;
+        let id = app.enter_request(fields).await;
         assert_eq!(
             signed_post(&app, &format!("/cases/{id}/propose"), &[("district", "1")]).await,
             303
@@ -677,8 +638,8 @@ async fn each_letter_prints_on_one_a4_page_and_bulk_printing_gives_two_pages_a_c
     short[3].1 = "返戻内科クリニック";
     let mut long = long;
     long[3].1 = "医療法人社団オンライン資格確認推進会　霞が関中央合同庁舎前総合内科・循環器内科・消化器内科・呼吸器内科・返戻分院";
-    let returned_short = enter_request(&app, &short).await;
-    let returned_long = enter_request(&app, &long).await;
+    let returned_short = app.enter_request(&short).await;
+    let returned_long = app.enter_request(&long).await;
     app.switch_to("print-kessai", "approver", "kanto-shinetsu")
         .await;
     for id in &answered {
@@ -700,28 +661,7 @@ async fn each_letter_prints_on_one_a4_page_and_bulk_printing_gives_two_pages_a_c
 
     let (_driver, c) = browser().await;
     c.goto(&format!("{}/login", app.base_url)).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("print-kessai")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("pw-print-kessai-0123456789")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='ダッシュボード']"))
-        .await
-        .unwrap();
+    sign_in(&c, "print-kessai", "pw-print-kessai-0123456789").await;
 
     for (name, path, pages) in [
         ("answer-short", format!("/cases/{}/answer", answered[0]), 2),

@@ -12,29 +12,7 @@ use uketsuke_tests::TestApp;
 const BUREAU: &str = "kanto-shinetsu";
 
 async fn enter(app: &TestApp, name: &str) -> i32 {
-    let response = app
-        .post_signed(
-            "/requests/new",
-            &[
-                ("reply_address", "東京都新宿区西新宿2-8-1"),
-                ("reply_name", "開設準備室"),
-                ("kind", "medical"),
-                ("facility_name", name),
-                ("facility_address", "東京都新宿区西新宿2-8-1"),
-                ("designation_date", "令和9年4月1日"),
-                ("founder_kind", "person"),
-                ("founder_name", "厚生 太郎"),
-                ("contact_phone", "03-5321-1111"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 303, "entry of {name}");
-    response.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/cases/")
-        .parse()
-        .unwrap()
+    app.enter_request(&[("facility_name", name)]).await
 }
 
 async fn page(app: &TestApp, path: &str) -> String {

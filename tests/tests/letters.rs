@@ -81,38 +81,18 @@ async fn office_user(app: &TestApp, username: &str, role: Role, code: &str) {
 
 /// Enters a request (as whoever is signed in) at `address`; returns its id.
 async fn enter(app: &TestApp, name: &str, address: &str, reply_name: &str) -> i32 {
-    let csrf = app.csrf("/requests/new").await;
-    let response = app
-        .post_form(
-            "/requests/new",
-            &[
-                ("csrf", csrf.as_str()),
-                ("reply_address", address),
-                ("reply_name", reply_name),
-                ("kind", "医科"),
-                ("facility_name", name),
-                ("facility_address", address),
-                ("designation_date", "令和9年4月1日"),
-                ("founder_kind", "person"),
-                ("founder_name", "厚生 太郎"),
-                ("contact_phone", "03-5321-1111"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 303, "entry of {name}");
-    response.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/cases/")
-        .parse()
-        .unwrap()
+    app.enter_request(&[
+        ("facility_name", name),
+        ("facility_address", address),
+        ("reply_address", address),
+        ("reply_name", reply_name),
+        ("kind", "医科"),
+    ])
+    .await
 }
 
 async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-    let csrf = app.csrf("/dashboard").await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    app.post_form(path, &all).await
+    app.post_signed(path, fields).await
 }
 
 /// Cases of 東京 entered and proposed by a clerk, then approved by an approver (the
