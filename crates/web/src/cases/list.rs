@@ -384,18 +384,6 @@ impl SortHeader {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_window_keeps_the_ends_and_the_neighbourhood() {
-        assert_eq!(page_window(1, 1), vec![1]);
-        assert_eq!(page_window(1, 3), vec![1, 2, 3]);
-        assert_eq!(page_window(6, 12), vec![1, 0, 4, 5, 6, 7, 8, 0, 12]);
-    }
-}
-
 fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()
 }
@@ -406,4 +394,27 @@ fn unhex(s: &str) -> Option<String> {
         .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
         .collect::<Option<Vec<u8>>>()?;
     String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_window_keeps_the_ends_and_the_neighbourhood() {
+        assert_eq!(page_window(1, 1), vec![1]);
+        assert_eq!(page_window(1, 3), vec![1, 2, 3]);
+        assert_eq!(page_window(6, 12), vec![1, 0, 4, 5, 6, 7, 8, 0, 12]);
+    }
+
+    #[test]
+    fn the_remembered_query_goes_into_its_cookie_as_hex_and_back() {
+        let query = "name=%E5%86%85%E7%A7%91%0d%0aX&sort=received";
+        let stored = hex(query);
+        assert!(stored.chars().all(|c| c.is_ascii_hexdigit()), "{stored}");
+        assert_eq!(unhex(&stored).as_deref(), Some(query));
+        assert_eq!(unhex("6e616d"), Some("nam".to_owned()));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("6"), None, "an odd length is not hex");
+    }
 }
