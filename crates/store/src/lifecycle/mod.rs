@@ -455,7 +455,10 @@ async fn lock_case(txn: &DatabaseTransaction, id: i32) -> Result<Option<receptio
 
 /// Bumps the version if it is still the one read: the compare-and-swap that makes one
 /// of two racing changes lose even where rows are not locked.
-async fn claim(txn: &DatabaseTransaction, case: &reception_request::Model) -> Result<()> {
+pub(crate) async fn claim(
+    txn: &DatabaseTransaction,
+    case: &reception_request::Model,
+) -> Result<()> {
     let done = reception_request::Entity::update_many()
         .col_expr(
             reception_request::Column::LockVersion,

@@ -4,6 +4,7 @@
 //! `docs/mutants.md`) showed only the end-to-end tests reached, at minutes per mutant.
 
 mod issuance;
+mod lifecycle;
 mod tokens;
 mod users;
 
