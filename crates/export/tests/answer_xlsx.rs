@@ -150,3 +150,70 @@ fn a_founder_who_is_a_doctor_has_the_registration_number_printed() {
     assert!(texts.contains(&"■医科　□歯科　□薬局".to_owned()));
     assert!(texts.contains(&"東京都千代田区霞が関1-2-2".to_owned()));
 }
+
+/// The height openpyxl reads for each row of the sheet (1-based), where one is set.
+const OPENPYXL_HEIGHTS: &str = r#"
+import io, json, sys, openpyxl
+ws = openpyxl.load_workbook(io.BytesIO(sys.stdin.buffer.read())).worksheets[0]
+print(json.dumps({str(r): ws.row_dimensions[r].height for r in range(1, 31)
+                  if ws.row_dimensions[r].height is not None}))
+"#;
+
+/// A row's height as set, in points: Excel stores heights in steps of 0.75 pt (one
+/// pixel), so 34 pt is kept as 33.75 and 53 pt as 53.25.
+fn height(h: &serde_json::Value, row: u32) -> f64 {
+    let pt = h[row.to_string()]
+        .as_f64()
+        .unwrap_or_else(|| panic!("row {row} has no height: {h}"));
+    (pt / 0.75).round() * 0.75
+}
+
+fn assert_height(h: &serde_json::Value, row: u32, points: f64, what: &str) {
+    let expected = (points / 0.75).round() * 0.75;
+    assert_eq!(
+        height(h, row),
+        expected,
+        "row {row} ({what}) is {points} pt: {h}"
+    );
+}
+
+fn heights(sheet: &AnswerSheet) -> serde_json::Value {
+    python(OPENPYXL_HEIGHTS, &answer_xlsx(sheet).unwrap())
+}
+
+/// A row of wrapped text is 15 pt a line, plus 4 pt (a paragraph across the page, 88
+/// digit widths) or 8 pt and at least 24 pt (a boxed label and value); a line holds the
+/// cell's width less 2 digit widths, a 全角 character taking two.
+#[test]
+fn each_row_is_as_tall_as_its_wrapped_text() {
+    let sheet = answer();
+    let h = heights(&sheet);
+    // Paragraphs: the request (86 usable widths; 116 wide: 2 lines), the notice, the
+    // guidance with its deadline.
+    assert_height(&h, 7, 34.0, "{h}");
+    // Boxed rows with one line of value: at least 24 pt.
+    assert_height(&h, 9, 24.0, "名称");
+    assert_height(&h, 10, 24.0, "所在地");
+    assert_height(&h, 11, 24.0, "指定希望日");
+    // The 開設者 label: 「※法人の場合は、名称、代表者の職・氏名」 is 38 wide in a
+    // label of 3 columns (31 usable): 2 lines, plus its first line: 3 lines.
+    assert_height(&h, 17, 53.0, "開設者");
+    // 「保険医又は保険薬剤師の」 (22 wide) and 「登録の記号及び番号」 (18): 2 lines.
+    assert_height(&h, 18, 38.0, "登録の記号及び番号");
+    assert_height(&h, 19, 24.0, "連絡先");
+    assert_height(&h, 5, 30.0, "the title");
+    assert_height(&h, 22, 40.0, "the number");
+
+    // A name 60 wide does not fit the value's 5 columns (53 usable): two lines. It would
+    // fit 9 columns; a label column of one (9 usable) holds 「所在地」 (6 wide).
+    let long = AnswerSheet {
+        facility_name: "医療法人社団オンライン資格確認記念会さくら内科クリニック".to_owned(),
+        facility_address: "東京都千代田区霞が関一丁目二番二号中央合同庁舎第五号館別館".to_owned(),
+        ..answer()
+    };
+    let h = heights(&long);
+    assert_height(&h, 9, 38.0, "a long name wraps once");
+    // 〒730-0012 (9) + a space + 29 全角 (58): 68 wide, 2 lines.
+    assert_height(&h, 10, 38.0, "a long address wraps once");
+    assert_height(&h, 11, 24.0, "指定希望日");
+}
