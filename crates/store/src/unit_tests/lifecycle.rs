@@ -518,7 +518,10 @@ async fn a_sibling_not_at_received_or_out_of_scope_or_numbered_stays_as_it_is() 
     let dental_before = w.set(dental.id, |r| r.status = Set(S::Issued)).await;
     w.propose(medical.id).await;
     assert_eq!(w.get(dental.id).await, dental_before);
-    assert!(w.numbers(dental.id).await.is_empty(), "no number for a pair past 受付済");
+    assert!(
+        w.numbers(dental.id).await.is_empty(),
+        "no number for a pair past 受付済"
+    );
 
     // Out of the caller's office.
     let m2 = w.case(RequestKind::Medical, "つばき医院", TOKYO).await;
@@ -1535,4 +1538,78 @@ async fn unlink_frees_both_cases_and_not_another_offices() {
         dental_before,
         "the other side untouched"
     );
+}
+
+// --- apply's retries ---
+
+/// An error the database raises on every change of a case (a trigger).
+async fn refuse_every_update(w: &World, message: &str) {
+    use sea_orm::ConnectionTrait;
+    if w.t.is_postgres() {
+        w.t.db
+            .execute_unprepared(&format!(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER refuse BEFORE UPDATE ON reception_requests \
+                 FOR EACH ROW EXECUTE FUNCTION refuse();"
+            ))
+            .await
+            .unwrap();
+    } else {
+        w.t.db
+            .execute_unprepared(&format!(
+                "CREATE TRIGGER refuse BEFORE UPDATE ON reception_requests \
+                 BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_error_that_is_no_collision_is_returned_at_once() {
+    let w = World::new().await;
+    let case = w.case(RequestKind::Medical, "さくら内科", TOKYO).await;
+    refuse_every_update(&w, "refused by a test trigger").await;
+    let started = std::time::Instant::now();
+    let e = w.run(&w.clerk, case.id, propose(1)).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Db(db) if db.to_string().contains("refused by a test trigger")),
+        "the database's error, not a conflict after retries: {e:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "no retries: {:?}",
+        started.elapsed()
+    );
+    assert!(w.numbers(case.id).await.is_empty(), "rolled back");
+}
+
+#[tokio::test]
+async fn a_collision_is_retried_until_the_change_goes_through() {
+    let w = World::new().await;
+    if !w.t.is_postgres() {
+        // SQLite keeps no state across a rolled-back attempt to fail only the first
+        // ones; the in-memory database has one connection, so nothing collides.
+        eprintln!("SKIPPED on SQLite: needs TEST_DATABASE_URL (a PostgreSQL sequence)");
+        return;
+    }
+    use sea_orm::ConnectionTrait;
+    let case = w.case(RequestKind::Medical, "さくら内科", TOKYO).await;
+    // The first two attempts collide (a sequence is not rolled back with them).
+    w.t.db
+        .execute_unprepared(
+            "CREATE SEQUENCE collisions; \
+             CREATE FUNCTION collide() RETURNS trigger AS $$ BEGIN \
+             IF nextval('collisions') <= 2 THEN \
+             RAISE EXCEPTION 'could not serialize access (a test trigger)'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER collide BEFORE UPDATE ON reception_requests \
+             FOR EACH ROW EXECUTE FUNCTION collide();",
+        )
+        .await
+        .unwrap();
+    let done = w.run(&w.clerk, case.id, propose(1)).await.unwrap();
+    assert_eq!(done.status, S::Proposed);
+    assert_eq!(w.numbers(case.id).await.len(), 1, "one number, not three");
 }
