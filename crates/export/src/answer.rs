@@ -428,5 +428,8 @@ mod tests {
         assert_eq!(lines_needed("短い", 20.0), 1);
         assert_eq!(lines_needed(&"長".repeat(20), 22.0), 2);
         assert_eq!(lines_needed("a\nb", 20.0), 2);
+        // A line holds the width less 2.
+        assert_eq!(lines_needed(&"a".repeat(18), 20.0), 1);
+        assert_eq!(lines_needed(&"a".repeat(19), 20.0), 2);
     }
 }

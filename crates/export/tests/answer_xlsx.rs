@@ -155,8 +155,10 @@ fn a_founder_who_is_a_doctor_has_the_registration_number_printed() {
 const OPENPYXL_HEIGHTS: &str = r#"
 import io, json, sys, openpyxl
 ws = openpyxl.load_workbook(io.BytesIO(sys.stdin.buffer.read())).worksheets[0]
-print(json.dumps({str(r): ws.row_dimensions[r].height for r in range(1, 31)
-                  if ws.row_dimensions[r].height is not None}))
+heights = {str(r): ws.row_dimensions[r].height for r in range(1, 31)
+           if ws.row_dimensions[r].height is not None}
+heights["wrap"] = {c: bool(ws[c].alignment.wrap_text) for c in ["C9", "D9", "A17", "D17", "A19", "D19"]}
+print(json.dumps(heights))
 "#;
 
 /// A row's height as set, in points: Excel stores heights in steps of 0.75 pt (one
@@ -203,6 +205,11 @@ fn each_row_is_as_tall_as_its_wrapped_text() {
     assert_height(&h, 19, 24.0, "連絡先");
     assert_height(&h, 5, 30.0, "the title");
     assert_height(&h, 22, 40.0, "the number");
+    // A boxed row of several lines wraps its label and value; one of a line does not.
+    assert_eq!(
+        h["wrap"],
+        json!({"C9": false, "D9": false, "A17": true, "D17": true, "A19": false, "D19": false})
+    );
 
     // A name 60 wide does not fit the value's 5 columns (53 usable): two lines. It would
     // fit 9 columns; a label column of one (9 usable) holds 「所在地」 (6 wide).
@@ -213,6 +220,8 @@ fn each_row_is_as_tall_as_its_wrapped_text() {
     };
     let h = heights(&long);
     assert_height(&h, 9, 38.0, "a long name wraps once");
+    assert_eq!(h["wrap"]["C9"], true);
+    assert_eq!(h["wrap"]["D9"], true);
     // 〒730-0012 (9) + a space + 29 全角 (58): 68 wide, 2 lines.
     assert_height(&h, 10, 38.0, "a long address wraps once");
     assert_height(&h, 11, 24.0, "指定希望日");
