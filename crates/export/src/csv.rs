@@ -254,7 +254,12 @@ mod tests {
         let (wave, _, err) = SHIFT_JIS.encode(&text);
         assert!(!err);
         assert_eq!(SHIFT_JIS.decode(&wave).0, "9時～17時");
-        assert_eq!(windows_31j_forms("ascii only"), Cow::Borrowed("ascii only"));
+        assert!(matches!(
+            windows_31j_forms("ascii only"),
+            Cow::Borrowed("ascii only")
+        ));
+        // A text of nothing but JIS forms is mapped too.
+        assert_eq!(windows_31j_forms("〜—"), "～―");
     }
 
     #[test]

@@ -270,6 +270,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_column_displays_as_its_id() {
+        assert_eq!(Column::ItemNo.to_string(), "item_no");
+        assert_eq!(Column::Kind.to_string(), "kind");
+    }
+
+    #[test]
+    fn a_column_spec_of_the_wrong_shape_says_what_is_expected() {
+        let e = serde_json::from_str::<ColumnSpec>("12")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "expected a column id such as \"facility_name\", or a table { column, header }"
+            ),
+            "{e}"
+        );
+        let spec: ColumnSpec = serde_json::from_str("\"kind\"").unwrap();
+        assert_eq!(spec.column, Column::Kind);
+    }
+
+    #[test]
     fn the_default_layout_has_every_column_in_order() {
         let layout = ListLayout::default();
         let headers: Vec<&str> = layout.columns.iter().map(ColumnSpec::header).collect();

@@ -1244,6 +1244,16 @@ async fn a_corrected_prefecture_moves_the_case_to_the_office_that_covers_it() {
         )
         .await;
     assert_eq!(kept.office_id, Some(gunma));
+    // Nor is an office chosen for a case that has none, while its prefecture stays.
+    w.set(case.id, |r| r.office_id = Set(None)).await;
+    let none = w
+        .ok(
+            &w.clerk,
+            case.id,
+            correction(form(RequestKind::Medical, "さくら内科", GUNMA), "名称"),
+        )
+        .await;
+    assert_eq!(none.office_id, None);
 
     // When two offices cover the new prefecture, the choice is left open.
     office::Entity::update_many()
