@@ -325,6 +325,13 @@ fn openpyxl_reads_the_list_with_frozen_header_filter_and_print_setup() {
     // address wider, a column fits its 8-character header 「医療機関等コード」.
     let width = |col: &str| seen["widths"][col].as_f64().unwrap();
     assert!(width("A") < 10.0, "{}", seen["widths"]);
+    // 都道府県コード: its bold header (14 wide, a tenth more, plus 1: 16) is wider than
+    // its values; 2 of padding.
+    assert!(
+        (18.0..19.0).contains(&width("B")),
+        "the header's width sets column B: {}",
+        seen["widths"]
+    );
     assert!(width("A") < width("K"), "{}", seen["widths"]);
     assert!(
         width("E") >= 16.0 && width("E") < 24.0,
@@ -356,7 +363,8 @@ fn a_row_with_a_line_break_is_tall_enough_for_both_lines() {
 import io, json, sys, openpyxl
 ws = openpyxl.load_workbook(io.BytesIO(sys.stdin.buffer.read())).worksheets[0]
 print(json.dumps({"heights": [ws.row_dimensions[r].height for r in (5, 6, 7)],
-                  "wrap": ws["P7"].alignment.wrap_text}))
+                  "wrap": ws["P7"].alignment.wrap_text,
+                  "one_line_wraps": bool(ws["I7"].alignment.wrap_text)}))
 "#;
     let bytes = list_xlsx(
         &ListLayout::default(),
@@ -371,6 +379,12 @@ print(json.dumps({"heights": [ws.row_dimensions[r].height for r in (5, 6, 7)],
         json!(null),
         "one line: the default height"
     );
-    assert!(seen["heights"][2].as_f64().unwrap() >= 25.0, "{seen}");
+    // Two lines of 12.75 pt, plus 2 (Excel keeps steps of 0.75 pt: 27.5 is 27.75).
+    let two_lines = seen["heights"][2].as_f64().unwrap();
+    assert!((27.0..=28.0).contains(&two_lines), "{seen}");
     assert_eq!(seen["wrap"], true);
+    assert_eq!(
+        seen["one_line_wraps"], false,
+        "a cell of one line is not wrapped"
+    );
 }
