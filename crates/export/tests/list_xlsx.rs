@@ -388,3 +388,18 @@ print(json.dumps({"heights": [ws.row_dimensions[r].height for r in (5, 6, 7)],
         "a cell of one line is not wrapped"
     );
 }
+
+#[test]
+fn an_empty_optional_text_is_an_empty_cell() {
+    use uketsuke_export::row::Value;
+    let mut row = sample_rows().remove(0);
+    row.phone = Some(String::new());
+    row.note = None;
+    assert_eq!(row.value(Column::Phone, 1), Value::Empty);
+    assert_eq!(row.value(Column::Note, 1), Value::Empty);
+    row.phone = Some("03-1234-5678".into());
+    assert_eq!(
+        row.value(Column::Phone, 1),
+        Value::Text("03-1234-5678".into())
+    );
+}
