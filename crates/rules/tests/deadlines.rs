@@ -289,3 +289,76 @@ fn deadline_config_explains_an_unreadable_date_in_japanese() {
         .unwrap_err();
     assert!(err.to_string().contains("2024-04-01 の形で"), "{err}");
 }
+
+#[test]
+fn each_submission_rule_has_its_wording_and_the_basis_says_whether_it_is_published() {
+    assert_eq!(
+        SubmissionRule::PreviousOpenDayFromFirstOfMonthTwoBefore.label(),
+        "指定月の前々月1日（閉庁日の場合は前の開庁日）まで"
+    );
+    assert_eq!(
+        SubmissionRule::FirstOpenDayOfMonthTwoBefore.label(),
+        "指定月の前々月の最初の開庁日まで"
+    );
+    let assumed = DeadlineConfig::with_rule(SubmissionRule::FirstOpenDayOfMonthTwoBefore);
+    assert_eq!(
+        assumed.basis(),
+        "想定（局の公表がないため、指定月の前々月の最初の開庁日までとして計算しています）"
+    );
+    let published = DeadlineConfig {
+        published: Some("前々月の1日まで".into()),
+        ..DeadlineConfig::default()
+    };
+    assert_eq!(published.basis(), "局の公表:「前々月の1日まで」");
+}
+
+#[test]
+fn a_published_wording_is_kept_and_a_blank_one_is_none() {
+    let read = |toml: &str| -> DeadlineConfig {
+        serde_json::from_value(
+            Figment::from(Toml::string(toml))
+                .extract::<serde_json::Value>()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        read("published = \"前々月の1日まで\"").published.as_deref(),
+        Some("前々月の1日まで")
+    );
+    assert_eq!(read("published = \"  \"").published, None);
+    assert_eq!(read("").published, None);
+}
+
+#[test]
+fn the_schedule_of_a_year_has_its_twelve_designation_dates_and_refuses_other_years() {
+    let cal = Calendar::default();
+    let rows = uketsuke_rules::deadlines::schedule(&cal, &DeadlineConfig::default(), 2024).unwrap();
+    assert_eq!(rows.len(), 12);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row.designation,
+            NaiveDate::from_ymd_opt(2024, i as u32 + 1, 1).unwrap()
+        );
+        assert_eq!(
+            row,
+            &deadlines(&cal, &DeadlineConfig::default(), row.designation)
+        );
+    }
+    assert_eq!(
+        rows[3].answer_due,
+        NaiveDate::from_ymd_opt(2024, 2, 13).unwrap()
+    );
+    for year in [2023, 2100] {
+        assert!(matches!(
+            uketsuke_rules::deadlines::schedule(&cal, &DeadlineConfig::default(), year),
+            Err(Error::ScheduleYearOutOfRange { .. })
+        ));
+    }
+    assert_eq!(
+        uketsuke_rules::deadlines::schedule(&cal, &DeadlineConfig::default(), 2099)
+            .unwrap()
+            .len(),
+        12
+    );
+}
