@@ -333,6 +333,43 @@ async fn the_district_is_suggested_by_the_most_facilities_of_the_municipality() 
 }
 
 #[tokio::test]
+async fn a_prefectures_districts_come_with_their_municipalities_most_codes_first() {
+    let t = TestDb::new().await;
+    let tottori = |n| district(31, FeeSchedule::Medical, n);
+    add_registry(&t.db, tottori(1), 1000, "鳥取県鳥取市東町一丁目220").await;
+    add_registry(&t.db, tottori(1), 1001, "鳥取県鳥取市富安2丁目").await;
+    add_registry(&t.db, tottori(1), 1002, "鳥取県岩美郡岩美町浦富").await;
+    add_registry(&t.db, tottori(2), 1000, "鳥取県米子市加茂町1丁目").await;
+    add_registry(&t.db, tottori(2), 1001, "鳥取県境港市上道町").await;
+    // A code whose address names no municipality: its district is still offered.
+    add_registry(&t.db, tottori(5), 1000, "").await;
+    // Another prefecture's districts are not.
+    add_registry(
+        &t.db,
+        district(32, FeeSchedule::Medical, 9),
+        1000,
+        "島根県松江市",
+    )
+    .await;
+    let districts = issuance::districts_of(&t.db, pref(31)).await.unwrap();
+    assert_eq!(
+        districts,
+        vec![
+            (1, vec!["鳥取市".to_owned(), "岩美郡岩美町".to_owned()]),
+            // A tie: by name.
+            (2, vec!["境港市".to_owned(), "米子市".to_owned()]),
+            (5, vec![]),
+        ]
+    );
+    assert!(
+        issuance::districts_of(&t.db, pref(13))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn a_collision_is_retried_and_any_other_error_is_returned_at_once() {
     let calls = Arc::new(AtomicU32::new(0));
     let c = calls.clone();
