@@ -325,6 +325,13 @@ fn openpyxl_reads_the_list_with_frozen_header_filter_and_print_setup() {
     // address wider, a column fits its 8-character header 「医療機関等コード」.
     let width = |col: &str| seen["widths"][col].as_f64().unwrap();
     assert!(width("A") < 10.0, "{}", seen["widths"]);
+    // 項番: its header (4 wide, a tenth more rounded down, plus 1: 5) is wider than its
+    // numbers; 2 of padding.
+    assert!(
+        (7.0..8.0).contains(&width("A")),
+        "the header's width sets column A: {}",
+        seen["widths"]
+    );
     // 都道府県コード: its bold header (14 wide, a tenth more, plus 1: 16) is wider than
     // its values; 2 of padding.
     assert!(
