@@ -395,7 +395,7 @@ where
 }
 
 /// A short, jittered pause that grows with the attempt number (at most ~50 ms).
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let jitter = u64::from(Utc::now().timestamp_subsec_nanos() % 1000);
     Duration::from_micros((u64::from(attempt.min(10)) * 5_000).saturating_add(jitter * 5))
 }

@@ -401,6 +401,33 @@ async fn a_collision_is_retried_and_any_other_error_is_returned_at_once() {
     .await;
     assert!(matches!(result, Err(Error::Invalid(_))));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A database error that is no collision is not retried either.
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = calls.clone();
+    let result: crate::Result<()> = issuance::retrying(|| {
+        let c = c.clone();
+        async move {
+            c.fetch_add(1, Ordering::SeqCst);
+            Err(Error::Db(sea_orm::DbErr::Custom("disk I/O error".into())))
+        }
+    })
+    .await;
+    assert!(matches!(result, Err(Error::Db(_))), "{result:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn the_pause_between_attempts_grows_by_5_ms_to_50_ms_with_under_5_ms_of_jitter() {
+    use std::time::Duration;
+    for (attempt, base) in [(1, 5), (2, 10), (10, 50), (11, 50), (40, 50)] {
+        let pause = issuance::backoff(attempt);
+        let base = Duration::from_millis(base);
+        assert!(
+            pause >= base && pause < base + Duration::from_millis(5),
+            "attempt {attempt}: {pause:?}"
+        );
+    }
 }
 
 /// On PostgreSQL, issuers of one district queue on an advisory lock; other districts
