@@ -440,33 +440,62 @@ async fn issuers_of_one_district_queue_and_others_do_not_wait() {
         return;
     }
     let policy = NumberingPolicy::default();
-    let held = district(13, FeeSchedule::Medical, 11);
-    let holder = t.db.begin().await.unwrap();
-    // The lock is taken by issuing in the holder's transaction.
-    issuance::issue_in(&holder, held, &policy, &proposed(), &Actor::system("a"))
-        .await
-        .unwrap();
-    // Districts whose lock keys a wrong formula would confuse with the held one.
-    let tries = [
-        (district(14, FeeSchedule::Medical, 11), true),
-        (district(14, FeeSchedule::Medical, 10), true),
-        (district(13, FeeSchedule::Dental, 11), true),
-        (district(13, FeeSchedule::Dental, 9), true),
-        (district(13, FeeSchedule::Medical, 12), true),
-        (district(13, FeeSchedule::Medical, 10), true),
-        (held, false),
+    // Each held district, with districts whose lock keys a wrong formula would confuse
+    // with it: a digit moved between the parts (13-1-11 and 14-1-10 or 13-3-9), the
+    // district multiplied in (13-1-00 and 13-3-00), the prefecture added instead of
+    // shifted (13-1-00 and 12-1-01), the 点数表 multiplied with the prefecture
+    // (36 歯科 and 27 調剤) or into it (36 歯科 and 2 調剤).
+    let cases = [
+        (
+            district(13, FeeSchedule::Medical, 11),
+            vec![
+                district(14, FeeSchedule::Medical, 11),
+                district(14, FeeSchedule::Medical, 10),
+                district(13, FeeSchedule::Dental, 11),
+                district(13, FeeSchedule::Dental, 9),
+                district(13, FeeSchedule::Medical, 12),
+                district(13, FeeSchedule::Medical, 10),
+            ],
+        ),
+        (
+            district(13, FeeSchedule::Medical, 0),
+            vec![
+                district(14, FeeSchedule::Medical, 0),
+                district(12, FeeSchedule::Medical, 1),
+                district(13, FeeSchedule::Dental, 0),
+            ],
+        ),
+        (
+            district(36, FeeSchedule::Dental, 5),
+            vec![
+                district(2, FeeSchedule::Pharmacy, 5),
+                district(27, FeeSchedule::Pharmacy, 5),
+            ],
+        ),
     ];
-    // Serials from 2000, so that only the lock (not the unique index) can make one wait.
+    // Serials from 2000 for 医科, so that only the lock (not the unique index) can make
+    // one wait.
     let elsewhere = medical_range(2000, 2999);
-    for (d, free) in tries {
-        let txn = t.db.begin().await.unwrap();
-        txn.execute_unprepared("SET LOCAL lock_timeout = '300ms'")
+    for (held, others) in cases {
+        let holder = t.db.begin().await.unwrap();
+        // The lock is taken by issuing in the holder's transaction.
+        issuance::issue_in(&holder, held, &policy, &proposed(), &Actor::system("a"))
             .await
             .unwrap();
-        let result =
-            issuance::issue_in(&txn, d, &elsewhere, &proposed(), &Actor::system("b")).await;
-        txn.rollback().await.unwrap();
-        assert_eq!(result.is_ok(), free, "{d:?}: {result:?}");
+        for (d, free) in others.into_iter().map(|d| (d, true)).chain([(held, false)]) {
+            let txn = t.db.begin().await.unwrap();
+            txn.execute_unprepared("SET LOCAL lock_timeout = '300ms'")
+                .await
+                .unwrap();
+            let result =
+                issuance::issue_in(&txn, d, &elsewhere, &proposed(), &Actor::system("b")).await;
+            txn.rollback().await.unwrap();
+            assert_eq!(
+                result.is_ok(),
+                free,
+                "held {held:?}, tried {d:?}: {result:?}"
+            );
+        }
+        holder.rollback().await.unwrap();
     }
-    holder.rollback().await.unwrap();
 }
