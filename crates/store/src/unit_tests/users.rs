@@ -29,6 +29,38 @@ fn roles_are_ordered_named_and_parsed_in_both_languages() {
 }
 
 #[tokio::test]
+async fn an_account_limited_to_an_office_keeps_its_office() {
+    let t = TestDb::new().await;
+    let office = crate::entities::office::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.code == "gunma")
+        .unwrap();
+    let row = users::create(
+        &t.db,
+        &NewUser {
+            username: "maebashi".into(),
+            display_name: "前橋".into(),
+            password_hash: "h".into(),
+            role: Role::Clerk,
+            bureau_id: BUREAU.into(),
+            office_id: Some(office.id),
+        },
+        &admin(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(row.office_id, Some(office.id));
+    let found = users::find_by_username(&t.db, "maebashi")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.office_id, Some(office.id));
+}
+
+#[tokio::test]
 async fn an_account_is_created_once_with_a_trimmed_name_and_audited() {
     let t = TestDb::new().await;
     let new = |username: &str| NewUser {
