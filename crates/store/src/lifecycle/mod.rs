@@ -1470,6 +1470,26 @@ mod tests {
     }
 
     #[test]
+    fn plan_statuses_have_their_ids_and_labels_and_transitional_shows_over_them() {
+        let all = [
+            PlanStatus::None,
+            PlanStatus::Deficient,
+            PlanStatus::Submitted,
+            PlanStatus::Confirmed,
+        ];
+        let ids: Vec<_> = all.iter().map(|s| s.as_str()).collect();
+        assert_eq!(ids, ["none", "deficient", "submitted", "confirmed"]);
+        let labels: Vec<_> = all.iter().map(|s| s.label()).collect();
+        assert_eq!(labels, ["未提出", "不備あり", "確認待ち", "確認済"]);
+        for s in all {
+            // The id is what the database stores.
+            assert_eq!(sea_orm::ActiveEnum::to_value(&s), s.as_str());
+            assert_eq!(plan_label(s, false), (s.as_str(), s.label()));
+            assert_eq!(plan_label(s, true), ("transitional", "経過措置"));
+        }
+    }
+
+    #[test]
     fn each_command_names_its_action() {
         let on = NaiveDate::MIN;
         let commands = [
