@@ -154,6 +154,29 @@ impl World {
         a.update(&self.t.db).await.unwrap()
     }
 
+    /// An approved number in 東京都's district 01 for case `id`, given outside the
+    /// lifecycle (as an older data import could leave one).
+    async fn give_number(&self, id: i32, fee_schedule: uketsuke_domain::FeeSchedule) {
+        let txn = sea_orm::TransactionTrait::begin(&self.t.db).await.unwrap();
+        issuance::issue_in(
+            &txn,
+            District {
+                prefecture: uketsuke_domain::Prefecture::from_code(13).unwrap(),
+                fee_schedule,
+                number: 1,
+            },
+            &NumberingPolicy::default(),
+            &IssueOptions {
+                request_id: Some(id),
+                status: NumberStatus::Approved,
+            },
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+    }
+
     async fn numbers(&self, id: i32) -> Vec<issued_number::Model> {
         lifecycle::numbers_of(&self.t.db, id).await.unwrap()
     }
@@ -441,24 +464,8 @@ async fn propose_asks_for_the_acknowledgement_a_valid_district_and_no_live_numbe
 
     // A case at 受付済 that somehow holds a live number gets no second one.
     let third = w.case(RequestKind::Medical, "もみじ内科", TOKYO).await;
-    let txn = sea_orm::TransactionTrait::begin(&w.t.db).await.unwrap();
-    issuance::issue_in(
-        &txn,
-        District {
-            prefecture: uketsuke_domain::Prefecture::from_code(13).unwrap(),
-            fee_schedule: uketsuke_domain::FeeSchedule::Medical,
-            number: 1,
-        },
-        &NumberingPolicy::default(),
-        &IssueOptions {
-            request_id: Some(third.id),
-            status: NumberStatus::Approved,
-        },
-        &Actor::system("test"),
-    )
-    .await
-    .unwrap();
-    txn.commit().await.unwrap();
+    w.give_number(third.id, uketsuke_domain::FeeSchedule::Medical)
+        .await;
     let e = w.run(&w.clerk, third.id, propose(1)).await.unwrap_err();
     assert_eq!(message(e), "この案件には有効な受付番号が既にあります");
     assert_eq!(w.numbers(third.id).await.len(), 1);
@@ -542,24 +549,8 @@ async fn a_sibling_not_at_received_or_out_of_scope_or_numbered_stays_as_it_is() 
     let d3 = w.case(RequestKind::Dental, "もみじ医院", TOKYO).await;
     w.ok(&w.clerk, m3.id, Command::Link { sibling_id: d3.id })
         .await;
-    let txn = sea_orm::TransactionTrait::begin(&w.t.db).await.unwrap();
-    issuance::issue_in(
-        &txn,
-        District {
-            prefecture: uketsuke_domain::Prefecture::from_code(13).unwrap(),
-            fee_schedule: uketsuke_domain::FeeSchedule::Dental,
-            number: 1,
-        },
-        &NumberingPolicy::default(),
-        &IssueOptions {
-            request_id: Some(d3.id),
-            status: NumberStatus::Approved,
-        },
-        &Actor::system("test"),
-    )
-    .await
-    .unwrap();
-    txn.commit().await.unwrap();
+    w.give_number(d3.id, uketsuke_domain::FeeSchedule::Dental)
+        .await;
     w.propose(m3.id).await;
     assert_eq!(w.get(d3.id).await.status, S::Received);
     assert_eq!(w.numbers(d3.id).await.len(), 1);
@@ -818,24 +809,8 @@ async fn void_takes_the_cases_live_number_and_sends_it_back_when_none_is_left() 
 
     // A second live number (as an older data import could leave): voiding one keeps
     // the case where it is.
-    let txn = sea_orm::TransactionTrait::begin(&w.t.db).await.unwrap();
-    issuance::issue_in(
-        &txn,
-        District {
-            prefecture: uketsuke_domain::Prefecture::from_code(13).unwrap(),
-            fee_schedule: uketsuke_domain::FeeSchedule::Medical,
-            number: 1,
-        },
-        &NumberingPolicy::default(),
-        &IssueOptions {
-            request_id: Some(case.id),
-            status: NumberStatus::Approved,
-        },
-        &Actor::system("test"),
-    )
-    .await
-    .unwrap();
-    txn.commit().await.unwrap();
+    w.give_number(case.id, uketsuke_domain::FeeSchedule::Medical)
+        .await;
     let numbers = w.numbers(case.id).await;
     assert_eq!(numbers.len(), 2);
     let kept = w
